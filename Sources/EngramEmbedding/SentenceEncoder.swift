@@ -1,0 +1,85 @@
+import Foundation
+
+/// A sentence-transformers BERT model, loaded from a folder and run natively.
+///
+/// `encode` tokenises, sorts inputs by length, packs them into batches of about `batchTokens`
+/// tokens, runs the encoder and returns one vector per input, in input order.
+public final class SentenceEncoder: Sendable {
+    public let folder: URL
+    public let config: ModelConfig
+    public let tokenizer: BertTokenizer
+    let model: BertModel
+
+    /// Output dimension.
+    public var dimension: Int { config.hiddenSize }
+
+    /// A short identity for the weights (folder name and a digest of the safetensors header),
+    /// recorded by indexes so that vectors from different models are never mixed.
+    public let identity: String
+
+    public init(folder: URL) throws {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDir), isDir.boolValue else {
+            throw EmbeddingError.modelNotFound(path: folder.path)
+        }
+        self.folder = folder
+        config = try ModelConfig(folder: folder)
+        let vocabulary = try Vocabulary(contentsOf: folder.appendingPathComponent("vocab.txt"))
+        guard vocabulary.count == config.vocabSize else {
+            throw EmbeddingError.invalidConfig(
+                path: folder.appendingPathComponent("vocab.txt").path,
+                reason: "\(vocabulary.count) tokens but config.json says vocab_size \(config.vocabSize)")
+        }
+        tokenizer = BertTokenizer(vocabulary: vocabulary, maxLength: config.maxSequenceLength, lowercase: config.lowercase)
+        let file = try SafeTensorsFile(path: folder.appendingPathComponent("model.safetensors").path)
+        model = BertModel(config: config, weights: try BertWeights(file: file, config: config))
+        let headerDigest = SHA256.hex(Data(file.tensors.keys.sorted().joined(separator: ",").utf8)).prefix(12)
+        identity = "\(folder.lastPathComponent)@\(config.hiddenSize)d-\(headerDigest)"
+    }
+
+    /// Embeds one text.
+    public func encode(_ text: String) -> [Float] {
+        encode([text])[0]
+    }
+
+    /// Embeds texts, batched by token length; results are in input order.
+    /// `progress` is called with the number of inputs done after each batch.
+    public func encode(_ texts: [String], batchTokens: Int = 4096, progress: ((Int) -> Void)? = nil) -> [[Float]] {
+        encode(tokenized: tokenize(texts), batchTokens: batchTokens, progress: progress)
+    }
+
+    /// Tokenises texts across the cores.
+    public func tokenize(_ texts: [String]) -> [Encoding] {
+        var out = [Encoding](repeating: Encoding(ids: [], untruncatedLength: 0), count: texts.count)
+        out.withUnsafeMutableBufferPointer { buffer in
+            let b = buffer
+            Parallel.rows(texts.count, grain: 16) { r in
+                for i in r { b[i] = tokenizer.encode(texts[i]) }
+            }
+        }
+        return out
+    }
+
+    /// Embeds already tokenised inputs.
+    public func encode(tokenized: [Encoding], batchTokens: Int = 4096, progress: ((Int) -> Void)? = nil) -> [[Float]] {
+        let order = tokenized.indices.sorted { tokenized[$0].ids.count < tokenized[$1].ids.count }
+        var result = [[Float]](repeating: [], count: tokenized.count)
+        var done = 0
+        var start = 0
+        while start < order.count {
+            var end = start
+            var tokens = 0
+            while end < order.count, end == start || tokens + tokenized[order[end]].ids.count <= batchTokens {
+                tokens += tokenized[order[end]].ids.count
+                end += 1
+            }
+            let batch = order[start..<end]
+            let vectors = model.embed(batch.map { tokenized[$0].ids })
+            for (i, v) in zip(batch, vectors) { result[i] = v }
+            done += batch.count
+            progress?(done)
+            start = end
+        }
+        return result
+    }
+}

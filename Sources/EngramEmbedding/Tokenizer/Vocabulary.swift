@@ -1,0 +1,97 @@
+import Foundation
+
+/// A WordPiece vocabulary (`vocab.txt`: one token per line, id = line number).
+///
+/// Lookups compare Unicode scalars exactly, as Hugging Face's tokenizers compare bytes.
+/// (Swift `String` equality is canonical equivalence, which would wrongly match the
+/// precomposed syllable `가` against the jamo sequence `ᄀ ᅡ` produced by NFD.)
+/// Tokens are stored in two scalar tries, one for word-initial pieces and one for `##`
+/// continuations, so a greedy longest match is one walk down a trie.
+public struct Vocabulary: Sendable {
+    public let tokens: [String]
+    public let unknownID: Int32
+    public let clsID: Int32
+    public let sepID: Int32
+    public let padID: Int32
+    /// Special tokens recognised literally in raw text, before normalisation.
+    public let specialTokens: [(text: [Unicode.Scalar], id: Int32)]
+
+    // Trie edges keyed by (node << 21 | scalar); node 0 is the word-initial root, node 1 the `##` root.
+    private var edges: [UInt64: Int32] = [:]
+    private var terminal: [Int32] = [-1, -1]
+
+    public var count: Int { tokens.count }
+
+    public init(tokens: [String]) throws {
+        self.tokens = tokens
+        func id(_ t: String) -> Int32? { tokens.firstIndex(of: t).map { Int32($0) } }
+        guard let unk = id("[UNK]"), let cls = id("[CLS]"), let sep = id("[SEP]") else {
+            throw EmbeddingError.invalidConfig(path: "vocab.txt", reason: "missing [UNK], [CLS] or [SEP]")
+        }
+        unknownID = unk
+        clsID = cls
+        sepID = sep
+        padID = id("[PAD]") ?? 0
+        specialTokens = ["[CLS]", "[SEP]", "[MASK]", "[UNK]", "[PAD]"].compactMap { t in
+            id(t).map { (Array(t.unicodeScalars), $0) }
+        }
+        for (index, token) in tokens.enumerated() {
+            let scalars = Array(token.unicodeScalars)
+            if scalars.count > 2, scalars[0] == "#", scalars[1] == "#" {
+                insert(scalars[2...], root: 1, id: Int32(index))
+            } else if !scalars.isEmpty {
+                insert(scalars[...], root: 0, id: Int32(index))
+            }
+        }
+    }
+
+    /// Loads `vocab.txt`.
+    public init(contentsOf url: URL) throws {
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw EmbeddingError.missingFile(path: url.path)
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw EmbeddingError.invalidConfig(path: url.path, reason: "not UTF-8")
+        }
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
+            $0.hasSuffix("\r") ? String($0.dropLast()) : String($0)
+        }
+        if lines.last == "" { lines.removeLast() }
+        do { try self.init(tokens: lines) } catch EmbeddingError.invalidConfig(_, let reason) {
+            throw EmbeddingError.invalidConfig(path: url.path, reason: reason)
+        }
+    }
+
+    private mutating func insert(_ scalars: ArraySlice<Unicode.Scalar>, root: Int32, id: Int32) {
+        var node = root
+        for s in scalars {
+            let key = UInt64(node) << 21 | UInt64(s.value)
+            if let next = edges[key] {
+                node = next
+            } else {
+                let next = Int32(terminal.count)
+                terminal.append(-1)
+                edges[key] = next
+                node = next
+            }
+        }
+        if terminal[Int(node)] < 0 { terminal[Int(node)] = id }
+    }
+
+    /// The longest vocabulary piece that starts at `start` in `word`, as (id, length).
+    /// `continuation` selects the `##` pieces.
+    @inline(__always)
+    func longestMatch(_ word: [Unicode.Scalar], from start: Int, continuation: Bool) -> (id: Int32, length: Int)? {
+        var node: Int32 = continuation ? 1 : 0
+        var best: (Int32, Int)? = nil
+        var i = start
+        while i < word.count {
+            guard let next = edges[UInt64(node) << 21 | UInt64(word[i].value)] else { break }
+            node = next
+            i += 1
+            let t = terminal[Int(node)]
+            if t >= 0 { best = (t, i - start) }
+        }
+        return best
+    }
+}
