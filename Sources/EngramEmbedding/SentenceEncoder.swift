@@ -44,7 +44,7 @@ public final class SentenceEncoder: Sendable {
 
     /// Embeds texts, batched by token length; results are in input order.
     /// `progress` is called with the number of inputs done after each batch.
-    public func encode(_ texts: [String], batchTokens: Int = 4096, progress: ((Int) -> Void)? = nil) -> [[Float]] {
+    public func encode(_ texts: [String], batchTokens: Int = 2048, progress: ((Int) -> Void)? = nil) -> [[Float]] {
         encode(tokenized: tokenize(texts), batchTokens: batchTokens, progress: progress)
     }
 
@@ -61,10 +61,13 @@ public final class SentenceEncoder: Sendable {
     }
 
     /// Embeds already tokenised inputs.
-    public func encode(tokenized: [Encoding], batchTokens: Int = 4096, progress: ((Int) -> Void)? = nil) -> [[Float]] {
+    ///
+    /// Inputs are sorted by length and cut into batches of about `batchTokens` tokens. With several
+    /// batches, each core runs whole batches on its own (no synchronisation between layers); a single
+    /// batch spreads its matrix products and attention heads across the cores instead.
+    public func encode(tokenized: [Encoding], batchTokens: Int = 2048, progress: ((Int) -> Void)? = nil) -> [[Float]] {
         let order = tokenized.indices.sorted { tokenized[$0].ids.count < tokenized[$1].ids.count }
-        var result = [[Float]](repeating: [], count: tokenized.count)
-        var done = 0
+        var batches: [ArraySlice<Int>] = []
         var start = 0
         while start < order.count {
             var end = start
@@ -73,12 +76,23 @@ public final class SentenceEncoder: Sendable {
                 tokens += tokenized[order[end]].ids.count
                 end += 1
             }
-            let batch = order[start..<end]
-            let vectors = model.embed(batch.map { tokenized[$0].ids })
-            for (i, v) in zip(batch, vectors) { result[i] = v }
-            done += batch.count
-            progress?(done)
+            batches.append(order[start..<end])
             start = end
+        }
+        var result = [[Float]](repeating: [], count: tokenized.count)
+        let lock = NSLock()
+        var done = 0
+        let side = batches.count > 1 ? Parallel.workers : 1
+        // Longest batches first, so the last ones to finish are short.
+        let schedule = Array(batches.indices.reversed())
+        Parallel.each(schedule.count, workers: side) { s in
+            let batch = batches[schedule[s]]
+            let vectors = model.embed(batch.map { tokenized[$0].ids }, threads: side > 1 ? 1 : Parallel.workers)
+            lock.withLock {
+                for (i, v) in zip(batch, vectors) { result[i] = v }
+                done += batch.count
+                progress?(done)
+            }
         }
         return result
     }

@@ -18,8 +18,9 @@ public final class BertModel: @unchecked Sendable {
     }
 
     /// Runs the encoder on sequences of token ids and returns one pooled (and, if the model says so,
-    /// L2-normalised) vector per sequence.
-    func embed(_ sequences: [[Int32]]) -> [[Float]] {
+    /// L2-normalised) vector per sequence. `threads` bounds the cores this call spreads over; callers
+    /// that run several batches side by side pass 1.
+    func embed(_ sequences: [[Int32]], threads: Int = Parallel.workers) -> [[Float]] {
         let h = config.hiddenSize, inter = config.intermediateSize
         let offsets = sequences.reduce(into: [0]) { $0.append($0.last! + $1.count) }
         let t = offsets.last!
@@ -33,22 +34,22 @@ public final class BertModel: @unchecked Sendable {
         let up = UnsafeMutablePointer<Float>.allocate(capacity: t * inter)  // [T, I]
         defer { [x, q, k, v, ctx, up].forEach { $0.deallocate() } }
 
-        embedTokens(sequences, into: x)
+        embedTokens(sequences, into: x, threads: threads)
         for layer in weights.layers {
-            linear(x, rows: t, in: h, weight: layer.query, bias: layer.queryBias, out: h, into: q)
-            linear(x, rows: t, in: h, weight: layer.key, bias: layer.keyBias, out: h, into: k)
-            linear(x, rows: t, in: h, weight: layer.value, bias: layer.valueBias, out: h, into: v)
-            attention(q: q, k: k, v: v, offsets: offsets, into: ctx)
+            linear(x, rows: t, in: h, weight: layer.query, bias: layer.queryBias, out: h, into: q, threads: threads)
+            linear(x, rows: t, in: h, weight: layer.key, bias: layer.keyBias, out: h, into: k, threads: threads)
+            linear(x, rows: t, in: h, weight: layer.value, bias: layer.valueBias, out: h, into: v, threads: threads)
+            attention(q: q, k: k, v: v, offsets: offsets, into: ctx, threads: threads)
             // ctx ← LayerNorm(ctx·Woᵀ + bo + x); then x holds it.
-            linear(ctx, rows: t, in: h, weight: layer.attentionOut, bias: layer.attentionOutBias, out: h, into: q)
-            Parallel.rows(t) { r in
+            linear(ctx, rows: t, in: h, weight: layer.attentionOut, bias: layer.attentionOutBias, out: h, into: q, threads: threads)
+            Parallel.rows(t, workers: threads) { r in
                 Kernels.addLayerNorm(q + r.lowerBound * h, residual: x + r.lowerBound * h, rows: r.count, dim: h,
                                      gamma: layer.attentionNormGamma, beta: layer.attentionNormBeta, eps: config.layerNormEps)
             }
-            linear(q, rows: t, in: h, weight: layer.intermediate, bias: layer.intermediateBias, out: inter, into: up)
-            Parallel.rows(t) { r in Kernels.gelu(up + r.lowerBound * inter, count: r.count * inter) }
-            linear(up, rows: t, in: inter, weight: layer.output, bias: layer.outputBias, out: h, into: x)
-            Parallel.rows(t) { r in
+            linear(q, rows: t, in: h, weight: layer.intermediate, bias: layer.intermediateBias, out: inter, into: up, threads: threads)
+            Parallel.rows(t, workers: threads) { r in Kernels.gelu(up + r.lowerBound * inter, count: r.count * inter) }
+            linear(up, rows: t, in: inter, weight: layer.output, bias: layer.outputBias, out: h, into: x, threads: threads)
+            Parallel.rows(t, workers: threads) { r in
                 Kernels.addLayerNorm(x + r.lowerBound * h, residual: q + r.lowerBound * h, rows: r.count, dim: h,
                                      gamma: layer.outputNormGamma, beta: layer.outputNormBeta, eps: config.layerNormEps)
             }
@@ -57,7 +58,7 @@ public final class BertModel: @unchecked Sendable {
     }
 
     /// x[i] = LayerNorm(word[id] + position[pos] + tokenType[0]).
-    private func embedTokens(_ sequences: [[Int32]], into x: UnsafeMutablePointer<Float>) {
+    private func embedTokens(_ sequences: [[Int32]], into x: UnsafeMutablePointer<Float>, threads: Int) {
         let h = config.hiddenSize
         var row = 0
         for ids in sequences {
@@ -70,7 +71,7 @@ public final class BertModel: @unchecked Sendable {
                 row += 1
             }
         }
-        Parallel.rows(row) { r in
+        Parallel.rows(row, workers: threads) { r in
             Kernels.addLayerNorm(x + r.lowerBound * h, residual: nil, rows: r.count, dim: h,
                                  gamma: weights.embeddingNormGamma, beta: weights.embeddingNormBeta, eps: config.layerNormEps)
         }
@@ -79,9 +80,9 @@ public final class BertModel: @unchecked Sendable {
     /// y[rows, out] = x[rows, in] · Wᵀ + b, rows split across the cores.
     private func linear(
         _ x: UnsafePointer<Float>, rows: Int, in n: Int, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-        out m: Int, into y: UnsafeMutablePointer<Float>
+        out m: Int, into y: UnsafeMutablePointer<Float>, threads: Int
     ) {
-        Parallel.rows(rows, grain: 64) { r in
+        Parallel.rows(rows, grain: 64, workers: threads) { r in
             let yr = y + r.lowerBound * m
             for i in 0..<r.count { (yr + i * m).update(from: bias, count: m) }
             // Hot: ~all of the FLOPs of the network are in these calls.
@@ -92,20 +93,20 @@ public final class BertModel: @unchecked Sendable {
 
     private func linear(
         _ x: UnsafeMutablePointer<Float>, rows: Int, in n: Int, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-        out m: Int, into y: UnsafeMutablePointer<Float>
+        out m: Int, into y: UnsafeMutablePointer<Float>, threads: Int
     ) {
-        linear(UnsafePointer(x), rows: rows, in: n, weight: weight, bias: bias, out: m, into: y)
+        linear(UnsafePointer(x), rows: rows, in: n, weight: weight, bias: bias, out: m, into: y, threads: threads)
     }
 
     /// Scaled dot-product attention per (sequence, head), the pairs spread across the cores.
     private func attention(
         q: UnsafeMutablePointer<Float>, k: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
-        offsets: [Int], into ctx: UnsafeMutablePointer<Float>
+        offsets: [Int], into ctx: UnsafeMutablePointer<Float>, threads: Int
     ) {
         let h = config.hiddenSize, heads = config.heads, d = config.headSize
         let scale = 1 / Float(d).squareRoot()
         let sequences = offsets.count - 1
-        Parallel.each(sequences * heads) { job in
+        Parallel.each(sequences * heads, workers: threads) { job in
             let s = job / heads, head = job % heads
             let start = offsets[s], len = offsets[s + 1] - offsets[s]
             let scores = UnsafeMutablePointer<Float>.allocate(capacity: len * len)  // [L, L]

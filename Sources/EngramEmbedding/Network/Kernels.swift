@@ -6,10 +6,13 @@ enum Kernels {
     typealias V = SIMD16<Float>
 
     /// exp(x) for x ≤ 88, Cephes-style: 2^n · p(r) with r = x − n·ln2; about 1 ulp.
+    /// n is rounded with the 1.5·2²³ trick, whose bit pattern also carries n for building 2^n
+    /// (the generic float→int SIMD conversion does not vectorise).
     @inline(__always)
     static func exp(_ x: V) -> V {
-        let x = x.clamped(lowerBound: V(repeating: -87.3), upperBound: V(repeating: 88.3))
-        let n = (x * 1.442_695_04).rounded(.toNearestOrEven)
+        let x = clamp(x, -87.3, 88.3)
+        let shifted = x * 1.442_695_04 + 12_582_912  // n + 1.5·2²³, n = round(x·log₂e)
+        let n = shifted - 12_582_912
         var r = x - n * 0.693_359_375
         r = r + n * 2.121_944_4e-4
         var p = V(repeating: 1.987_569_15e-4)
@@ -19,14 +22,22 @@ enum Kernels {
         p = p * r + 1.666_666_55e-1
         p = p * r + 5.000_000_1e-1
         p = p * (r * r) + r + 1
-        let bits = (SIMD16<Int32>(n, rounding: .toNearestOrEven) &+ 127) &<< 23
-        return p * unsafeBitCast(bits, to: V.self)
+        let nBits = unsafeBitCast(shifted, to: SIMD16<Int32>.self) &- 0x4B40_0000
+        let scale = unsafeBitCast((nBits &+ 127) &<< 23, to: V.self)
+        return p * scale
+    }
+
+    /// Lane-wise clamp through masks (`clamped(lowerBound:upperBound:)` checks lanes one by one).
+    @inline(__always)
+    static func clamp(_ x: V, _ lo: Float, _ hi: Float) -> V {
+        let low = V(repeating: lo), high = V(repeating: hi)
+        return x.replacing(with: low, where: x .< low).replacing(with: high, where: x .> high)
     }
 
     /// erf(x) as a rational approximation on [-4, 4] (outside it erf is ±1 in float32).
     @inline(__always)
     static func erf(_ x: V) -> V {
-        let x = x.clamped(lowerBound: V(repeating: -4), upperBound: V(repeating: 4))
+        let x = clamp(x, -4, 4)
         let x2 = x * x
         var p = V(repeating: -2.726_142_25e-10)
         p = p * x2 + 2.770_681_42e-08
@@ -63,14 +74,23 @@ enum Kernels {
 
     /// Row-wise softmax of a `rows × cols` matrix, in place.
     static func softmaxRows(_ p: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
+        let vectorEnd = cols & ~15
         for r in 0..<rows {
             let row = p + r * cols
-            var m = -Float.infinity
-            for j in 0..<cols { m = max(m, row[j]) }
             let raw = UnsafeMutableRawPointer(row)
-            var sumV = V()
+            var maxV = V(repeating: -.infinity)
             var j = 0
-            while j + 16 <= cols {
+            while j < vectorEnd {
+                let x = raw.loadUnaligned(fromByteOffset: j * 4, as: V.self)
+                maxV = maxV.replacing(with: x, where: x .> maxV)
+                j += 16
+            }
+            var m = maxV.max()
+            while j < cols { m = Swift.max(m, row[j]); j += 1 }
+
+            var sumV = V()
+            j = 0
+            while j < vectorEnd {
                 let e = exp(raw.loadUnaligned(fromByteOffset: j * 4, as: V.self) - m)
                 raw.storeBytes(of: e, toByteOffset: j * 4, as: V.self)
                 sumV += e
@@ -84,7 +104,13 @@ enum Kernels {
                 j += 1
             }
             let inv = 1 / sum
-            for k in 0..<cols { row[k] *= inv }
+            j = 0
+            while j < vectorEnd {
+                let x = raw.loadUnaligned(fromByteOffset: j * 4, as: V.self) * inv
+                raw.storeBytes(of: x, toByteOffset: j * 4, as: V.self)
+                j += 16
+            }
+            while j < cols { row[j] *= inv; j += 1 }
         }
     }
 

