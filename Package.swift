@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .executable(name: "engram", targets: ["engram"]),
         .library(name: "EngramEmbedding", targets: ["EngramEmbedding"]),
+        .library(name: "EngramEngine", targets: ["EngramEngine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -22,16 +23,29 @@ let package = Package(
         // Tokenizer, safetensors reader, BERT forward pass, pooling, model install.
         .target(name: "EngramEmbedding", dependencies: ["CBLAS"], swiftSettings: strict),
 
+        // SQLite index: schema and migrations, documents, chunks, vectors, postings, FTS5.
+        .target(name: "EngramStore", dependencies: ["CSQLite"], swiftSettings: strict),
+
+        // Ingestion: folder walk with ignore rules, text extraction, chunking, lexical analysis.
+        .target(name: "EngramText", swiftSettings: strict),
+
+        // The engine: incremental indexer, vector scan, BM25, fusion, search.
+        .target(name: "EngramEngine", dependencies: ["EngramEmbedding", "EngramStore", "EngramText"], swiftSettings: strict),
+
+        // Retrieval evaluation on BEIR-format collections.
+        .target(name: "EngramEval", dependencies: ["EngramEngine"], swiftSettings: strict),
+
         // The command-line front end.
         .executableTarget(
             name: "engram",
             dependencies: [
-                "EngramEmbedding",
+                "EngramEmbedding", "EngramEngine", "EngramEval",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
         ),
 
         .testTarget(name: "EngramEmbeddingTests", dependencies: ["EngramEmbedding"]),
+        .testTarget(name: "EngramEngineTests", dependencies: ["EngramEngine", "EngramEval"]),
     ]
 )

@@ -12,6 +12,6 @@ struct Engram: AsyncParsableCommand {
             First run:  engram model install
             Then:       engram embed "a sentence" "another one"
             """,
-        subcommands: [ModelCommand.self, EmbedCommand.self, BenchCommand.self]
+        subcommands: [ModelCommand.self, EmbedCommand.self, EvalCommand.self, BenchCommand.self]
     )
 }

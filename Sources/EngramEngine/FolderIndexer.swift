@@ -1,0 +1,105 @@
+import EngramEmbedding
+import EngramStore
+import EngramText
+import Foundation
+
+extension Indexer {
+    /// Indexes a folder (or one file): new and changed files are embedded, unchanged ones cost a
+    /// `stat`, renamed ones are recognised by content hash, deleted ones leave the index.
+    public func index(
+        folder: String, walker: Walker = Walker(),
+        warn: (IndexWarning) -> Void = { _ in }, progress: (IndexProgress) -> Void = { _ in }
+    ) throws -> IndexSummary {
+        let started = Date()
+        var summary = IndexSummary()
+        let root = URL(fileURLWithPath: folder).standardizedFileURL.resolvingSymlinksInPath().path
+        let walk = walker.walk(root)
+        summary.unsupported = walk.unsupported
+        for s in walk.skipped {
+            summary.skipped += 1
+            warn(IndexWarning(kind: .skipped, path: s.path, reason: s.reason))
+        }
+
+        let all = try store.documents()
+        let prefix = root.hasSuffix("/") ? root : root + "/"
+        let existing = Dictionary(all.filter { $0.path == root || $0.path.hasPrefix(prefix) }.map { ($0.path, $0) },
+                                  uniquingKeysWith: { a, _ in a })
+        let foundPaths = Set(walk.files.map(\.path))
+        // Documents whose file is gone anywhere in the index: candidates for a rename.
+        var vanished = Dictionary(grouping: all.filter { !foundPaths.contains($0.path) && !FileManager.default.fileExists(atPath: $0.path) },
+                                  by: \.hash)
+        let extractor = TextExtractor()
+        var pending: [PendingDocument] = []
+        var done = 0
+        var missingTools = Set<String>()
+        var movedIDs = Set<Int64>()
+        let total = walk.files.count
+
+        func flush() throws {
+            guard !pending.isEmpty else { return }
+            try write(pending, summary: &summary, existing: existing) { n in done += n }
+            pending.removeAll()
+            progress(IndexProgress(filesDone: done, filesTotal: total, chunksEmbedded: summary.chunksEmbedded))
+        }
+
+        for file in walk.files {
+            let old = existing[file.path]
+            if let old, old.size == file.size, old.mtime == file.mtime {
+                summary.unchanged += 1
+                done += 1
+                continue
+            }
+            guard let data = FileManager.default.contents(atPath: file.path) else {
+                summary.errors += 1
+                done += 1
+                warn(IndexWarning(kind: .error, path: file.path, reason: "cannot read file"))
+                continue
+            }
+            let hash = SHA256.hex(data)
+            if let old, old.hash == hash {
+                try store.moveDocument(id: old.id, to: file.path, mtime: file.mtime)  // touched, not changed
+                summary.unchanged += 1
+                done += 1
+                continue
+            }
+            if old == nil, var candidates = vanished[hash], let source = candidates.popLast() {
+                vanished[hash] = candidates
+                try store.moveDocument(id: source.id, to: file.path, mtime: file.mtime)
+                movedIDs.insert(source.id)
+                summary.moved += 1
+                done += 1
+                continue
+            }
+            do {
+                let extracted = try extractor.extract(path: file.path, data: data)
+                for w in extracted.warnings { warn(IndexWarning(kind: .warning, path: file.path, reason: w)) }
+                pending.append(PendingDocument(path: file.path, size: file.size, mtime: file.mtime, hash: hash,
+                                               type: extracted.type.rawValue, title: extracted.title, text: extracted.text))
+            } catch let error as ExtractionError {
+                summary.skipped += 1
+                done += 1
+                if case .toolMissing(let tool) = error {
+                    if missingTools.insert(tool).inserted {
+                        warn(IndexWarning(kind: .skipped, path: file.path, reason: "\(error); PDF files are skipped"))
+                    }
+                } else {
+                    warn(IndexWarning(kind: .skipped, path: file.path, reason: error.description))
+                }
+                continue
+            }
+            if pending.count >= batchSize { try flush() }
+        }
+        try flush()
+
+        // Documents under this root that the walk no longer finds (deleted, or now ignored) leave the index.
+        let leftovers = existing.values.filter { !foundPaths.contains($0.path) && !movedIDs.contains($0.id) }
+        if !leftovers.isEmpty {
+            try store.db.transaction {
+                for d in leftovers { try store.deleteDocument(id: d.id) }
+            }
+            summary.removed = leftovers.count
+        }
+        summary.seconds = Date().timeIntervalSince(started)
+        return summary
+    }
+}

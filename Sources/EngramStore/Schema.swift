@@ -1,0 +1,62 @@
+import Foundation
+
+/// The index schema, versioned with `PRAGMA user_version`. Each migration takes the schema from
+/// version `index` to `index + 1`; a new file runs them all.
+enum Schema {
+    static let migrations: [String] = [
+        // 0 → 1
+        """
+        CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE documents(
+            id INTEGER PRIMARY KEY,
+            path TEXT NOT NULL UNIQUE,
+            size INTEGER NOT NULL,
+            mtime REAL NOT NULL,
+            hash TEXT NOT NULL,
+            type TEXT NOT NULL,
+            title TEXT NOT NULL,
+            indexed_at REAL NOT NULL
+        );
+        CREATE INDEX documents_hash ON documents(hash);
+        CREATE TABLE chunks(
+            id INTEGER PRIMARY KEY,
+            document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+            ordinal INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            line_start INTEGER NOT NULL,
+            line_end INTEGER NOT NULL,
+            token_count INTEGER NOT NULL,
+            text_hash TEXT NOT NULL,
+            lex_length INTEGER NOT NULL
+        );
+        CREATE INDEX chunks_document ON chunks(document_id, ordinal);
+        CREATE TABLE vectors(
+            chunk_id INTEGER PRIMARY KEY REFERENCES chunks(id) ON DELETE CASCADE,
+            vector BLOB NOT NULL
+        );
+        -- Lexical postings for Engram's own BM25 (stemmed, stopwords dropped; see LexicalAnalyzer).
+        CREATE TABLE postings(
+            term TEXT NOT NULL,
+            chunk_id INTEGER NOT NULL REFERENCES chunks(id) ON DELETE CASCADE,
+            tf INTEGER NOT NULL,
+            PRIMARY KEY(term, chunk_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX postings_chunk ON postings(chunk_id);
+        -- SQLite's own full-text index over the same chunks (bm25(), MATCH syntax).
+        CREATE VIRTUAL TABLE chunks_fts USING fts5(text, content='chunks', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2');
+        CREATE TRIGGER chunks_fts_insert AFTER INSERT ON chunks BEGIN
+            INSERT INTO chunks_fts(rowid, text) VALUES (new.id, new.text);
+        END;
+        CREATE TRIGGER chunks_fts_delete AFTER DELETE ON chunks BEGIN
+            INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.id, old.text);
+        END;
+        CREATE TRIGGER chunks_fts_update AFTER UPDATE OF text ON chunks BEGIN
+            INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.id, old.text);
+            INSERT INTO chunks_fts(rowid, text) VALUES (new.id, new.text);
+        END;
+        INSERT INTO meta(key, value) VALUES ('format', 'engram-index');
+        """,
+    ]
+
+    static var version: Int { migrations.count }
+}

@@ -1,0 +1,69 @@
+import Foundation
+
+/// The visible text of an HTML page: `<script>`, `<style>`, comments and tags dropped,
+/// block elements turned into line breaks, entities decoded.
+enum HTMLText {
+    static func extract(_ html: String) -> (text: String, title: String) {
+        var s = html
+        let title = firstMatch("<title[^>]*>([\\s\\S]*?)</title>", in: s).map { decodeEntities(collapse($0)) } ?? ""
+        for pattern in ["<!--[\\s\\S]*?-->", "<script\\b[\\s\\S]*?</script\\s*>", "<style\\b[\\s\\S]*?</style\\s*>",
+                        "<head\\b[\\s\\S]*?</head\\s*>"] {
+            s = replace(pattern, in: s, with: "")
+        }
+        s = replace("<(br|/p|/div|/h[1-6]|/li|/tr|/section|/article|/header|/footer|/pre|/blockquote)\\b[^>]*>", in: s, with: "\n")
+        s = replace("<(p|div|h[1-6]|li|tr|section|article|pre|blockquote)\\b[^>]*>", in: s, with: "\n")
+        s = replace("<[^>]*>", in: s, with: "")
+        s = decodeEntities(s)
+        let lines = s.split(separator: "\n", omittingEmptySubsequences: false).map { collapse(String($0)) }
+        var out: [String] = []
+        for line in lines where !(line.isEmpty && (out.last?.isEmpty ?? true)) { out.append(line) }
+        return (out.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines), title)
+    }
+
+    static func collapse(_ s: String) -> String {
+        s.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" }).joined(separator: " ")
+    }
+
+    static func decodeEntities(_ s: String) -> String {
+        guard s.contains("&") else { return s }
+        let named = ["amp": "&", "lt": "<", "gt": ">", "quot": "\"", "apos": "'", "nbsp": " ", "mdash": "—",
+                     "ndash": "–", "hellip": "…", "copy": "©", "rsquo": "’", "lsquo": "‘", "rdquo": "”", "ldquo": "“"]
+        var out = ""
+        var i = s.startIndex
+        while i < s.endIndex {
+            if s[i] == "&", let semi = s[i...].prefix(12).firstIndex(of: ";") {
+                let name = String(s[s.index(after: i)..<semi])
+                var replacement: String?
+                if name.hasPrefix("#x") || name.hasPrefix("#X") {
+                    replacement = UInt32(name.dropFirst(2), radix: 16).flatMap(Unicode.Scalar.init).map { String($0) }
+                } else if name.hasPrefix("#") {
+                    replacement = UInt32(name.dropFirst()).flatMap(Unicode.Scalar.init).map { String($0) }
+                } else {
+                    replacement = named[name]
+                }
+                if let replacement {
+                    out += replacement
+                    i = s.index(after: semi)
+                    continue
+                }
+            }
+            out.append(s[i])
+            i = s.index(after: i)
+        }
+        return out
+    }
+
+    static func regex(_ pattern: String) -> NSRegularExpression {
+        try! NSRegularExpression(pattern: pattern, options: [.caseInsensitive])
+    }
+
+    static func replace(_ pattern: String, in s: String, with template: String) -> String {
+        regex(pattern).stringByReplacingMatches(in: s, range: NSRange(s.startIndex..., in: s), withTemplate: template)
+    }
+
+    static func firstMatch(_ pattern: String, in s: String) -> String? {
+        guard let m = regex(pattern).firstMatch(in: s, range: NSRange(s.startIndex..., in: s)),
+              let r = Range(m.range(at: 1), in: s) else { return nil }
+        return String(s[r])
+    }
+}

@@ -1,0 +1,99 @@
+import ArgumentParser
+import EngramEmbedding
+import EngramEngine
+import EngramEval
+import Foundation
+
+struct EvalCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Measure retrieval quality on test collections.",
+        subcommands: [Beir.self]
+    )
+
+    struct Beir: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "nDCG@10, Recall@100 and MRR@10 on a BEIR-format folder.",
+            discussion: """
+                DIR holds corpus.jsonl, queries.jsonl and qrels/test.tsv. The corpus is indexed once into a cached \
+                index ($ENGRAM_HOME/cache/beir-NAME.sqlite, or --index) and kept up to date; every judged query is \
+                then searched. nDCG uses graded gains as trec_eval does.
+                Example: engram eval beir ../shared/datasets/scifact --mode hybrid --json
+                """
+        )
+
+        @Argument(help: "A BEIR-format folder.")
+        var dir: String
+
+        @Option(help: "hybrid, semantic or lexical.")
+        var mode: SearchMode = .hybrid
+
+        @Flag(help: "Evaluate all three modes (one JSON object per line with --json).")
+        var allModes = false
+
+        @OptionGroup var tuning: RankingOptions
+
+        @Option(help: "Cache index file (default: $ENGRAM_HOME/cache/beir-NAME.sqlite).")
+        var index: String?
+
+        @Option(help: "Model folder (default: $ENGRAM_MODEL, else the installed default model).")
+        var model: String?
+
+        @Flag(help: "Print JSON: {\"dataset\", \"mode\", \"queries\", \"ndcg@10\", \"recall@100\", \"mrr@10\"}.")
+        var json = false
+
+        func run() async throws {
+            let collection = try BeirCollection(folder: URL(fileURLWithPath: dir))
+            let encoder = try SentenceEncoder(folder: ModelStore.resolve(model))
+            let evaluator = BeirEvaluator(collection: collection, encoder: encoder)
+            let path = index ?? BeirEvaluator.cachePath(for: collection)
+            let progress = Progress(enabled: !json, label: "indexing \(collection.name)")
+            let store = try evaluator.prepareIndex(at: path) { done, total in progress.update(done: done, total: total) }
+            progress.finish()
+            let searcher = try Searcher(store: store, encoder: encoder)
+            for m in allModes ? SearchMode.allCases : [mode] {
+                var options = tuning.options
+                options.mode = m
+                let result = try evaluator.evaluate(searcher: searcher, options: options)
+                if json {
+                    try printJSONLine(result)
+                } else {
+                    print(String(format: "%@  %-8@  %d queries  nDCG@10 %.4f  Recall@100 %.4f  MRR@10 %.4f",
+                                 result.dataset, result.mode, result.queries, result.ndcg10, result.recall100, result.mrr10))
+                }
+            }
+        }
+    }
+}
+
+/// Ranking knobs shared by `search` and `eval` (defaults are the measured best).
+struct RankingOptions: ParsableArguments {
+    @Option(help: "Lexical scoring: bm25 (Engram's, tunable) or fts5 (SQLite's built-in bm25()).")
+    var lexical: LexicalScorer = .bm25
+
+    @Option(help: "Hybrid fusion: minmax (normalised score blend) or rrf (reciprocal rank fusion).")
+    var fusion: Fusion = .minmax
+
+    @Option(help: "Weight of the semantic side in minmax fusion (0…1).")
+    var alpha: Double = SearchOptions().alpha
+
+    @Option(help: "BM25 k1.")
+    var k1: Double = SearchOptions().k1
+
+    @Option(help: "BM25 b.")
+    var b: Double = SearchOptions().b
+
+    var options: SearchOptions {
+        var o = SearchOptions()
+        o.lexical = lexical
+        o.fusion = fusion
+        o.alpha = alpha
+        o.k1 = k1
+        o.b = b
+        return o
+    }
+}
+
+extension SearchMode: ExpressibleByArgument {}
+extension LexicalScorer: ExpressibleByArgument {}
+extension Fusion: ExpressibleByArgument {}
