@@ -1,0 +1,38 @@
+import EngramText
+import Foundation
+
+/// A short excerpt of a chunk around the query's terms, with the matching words marked.
+public struct Snippet: Sendable, Equatable {
+    /// Consecutive pieces of the excerpt; `highlighted` pieces are words that match a query term.
+    public var pieces: [(text: String, highlighted: Bool)]
+
+    public var text: String { pieces.map(\.text).joined() }
+
+    public static func == (a: Snippet, b: Snippet) -> Bool { a.text == b.text }
+
+    /// The window of about `words` words with the most query-term matches.
+    public init(chunk: String, query: String, words: Int = 32) {
+        let analyzer = LexicalAnalyzer()
+        let wanted = Set(analyzer.terms(query))
+        let tokens = chunk.split(whereSeparator: { $0.isWhitespace }).map(String.init)
+        let matches = tokens.map { token in !wanted.isEmpty && analyzer.terms(token).contains(where: wanted.contains) }
+        var bestStart = 0, bestCount = -1
+        if tokens.count > words {
+            var count = matches.prefix(words).filter { $0 }.count
+            bestCount = count
+            for start in 1...(tokens.count - words) {
+                count += (matches[start + words - 1] ? 1 : 0) - (matches[start - 1] ? 1 : 0)
+                if count > bestCount { bestCount = count; bestStart = start }
+            }
+        }
+        let end = min(tokens.count, bestStart + words)
+        var pieces: [(String, Bool)] = []
+        if bestStart > 0 { pieces.append(("… ", false)) }
+        for i in bestStart..<end {
+            if i > bestStart { pieces.append((" ", false)) }
+            pieces.append((tokens[i], matches[i]))
+        }
+        if end < tokens.count { pieces.append((" …", false)) }
+        self.pieces = pieces
+    }
+}

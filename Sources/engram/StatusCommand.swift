@@ -1,0 +1,75 @@
+import ArgumentParser
+import EngramEngine
+import EngramStore
+import Foundation
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show what an index holds.",
+        discussion: IndexLocation.rule
+    )
+
+    @Option(help: "Index file.")
+    var index: String?
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func run() async throws {
+        let path = IndexLocation.resolve(index)
+        let store = try IndexStore(path: path, create: false)
+        let s = try store.stats()
+        let last = s.lastIndexed.map { Date(timeIntervalSince1970: $0).formatted(.iso8601) }
+        if json {
+            try printJSON(StatusOutput(index: path, documents: s.documents, chunks: s.chunks, model: s.model,
+                                       dimension: s.dimension, bytes: s.bytes, last_indexed: last))
+        } else {
+            print("index:        \(path)")
+            print("documents:    \(s.documents)")
+            print("chunks:       \(s.chunks)")
+            print("model:        \(s.model ?? "none yet")\(s.dimension.map { " (\($0)-d)" } ?? "")")
+            print(String(format: "size:         %.1f MB", Double(s.bytes) / 1e6))
+            print("last indexed: \(last ?? "never")")
+        }
+    }
+}
+
+struct StatusOutput: Encodable {
+    let index: String
+    let documents: Int
+    let chunks: Int
+    let model: String?
+    let dimension: Int?
+    let bytes: Int64
+    let last_indexed: String?
+}
+
+struct RemoveCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "remove",
+        abstract: "Drop a folder's (or a file's) documents from an index.",
+        discussion: "The files themselves are not touched. \(IndexLocation.rule)"
+    )
+
+    @Argument(help: "The folder or file whose documents leave the index.")
+    var path: String
+
+    @Option(help: "Index file.")
+    var index: String?
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func run() async throws {
+        let store = try IndexStore(path: IndexLocation.resolve(index), create: false)
+        var target = URL(fileURLWithPath: path).standardizedFileURL.path
+        if FileManager.default.fileExists(atPath: target) { target = URL(fileURLWithPath: target).resolvingSymlinksInPath().path }
+        let removed = try store.db.transaction { try store.deleteDocuments(under: target) }
+        if json {
+            try printJSON(["removed": removed])
+        } else {
+            print("removed \(removed) document\(removed == 1 ? "" : "s") under \(target)")
+        }
+    }
+}

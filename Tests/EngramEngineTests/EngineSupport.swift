@@ -1,0 +1,81 @@
+import EngramEmbedding
+import EngramEngine
+import EngramStore
+import Foundation
+
+/// Shared fixtures for the engine tests.
+enum EngineSupport {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let shared = root.deletingLastPathComponent().appendingPathComponent("shared")
+    static let fixtures = root.appendingPathComponent("fixtures/docs")
+    /// The release binary that `make test` builds before running the tests.
+    static let engram = root.appendingPathComponent(".build/release/engram").path
+
+    static let encoder: Result<SentenceEncoder, Error> = Result { try SentenceEncoder(folder: ModelStore.resolve(nil)) }
+
+    static func temporaryFolder() -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("engram-test-\(UUID().uuidString)")
+        try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// A copy of the demo corpus in a fresh folder.
+    static func copyOfFixtures() throws -> URL {
+        let folder = temporaryFolder().appendingPathComponent("docs")
+        try FileManager.default.copyItem(at: fixtures, to: folder)
+        return folder
+    }
+
+    static func write(_ text: String, to url: URL) throws {
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: url)
+    }
+
+    /// Runs the engram binary; returns (exit status, stdout, stderr).
+    @discardableResult
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String, String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: engram)
+        p.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env.merge(environment) { _, new in new }
+        p.environment = env
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    /// Invariants every index must keep: one row per path, chunk ordinals 0..<n per document,
+    /// exactly one vector per chunk, no postings or FTS rows for missing chunks.
+    static func checkConsistency(_ store: IndexStore) throws -> [String] {
+        var problems: [String] = []
+        let db = store.db
+        func count(_ sql: String) throws -> Int64 { try db.scalarInt(sql) ?? -1 }
+        if try count("SELECT count(*) - count(DISTINCT path) FROM documents") != 0 { problems.append("duplicate paths") }
+        if try count("SELECT count(*) FROM chunks c LEFT JOIN vectors v ON v.chunk_id = c.id WHERE v.chunk_id IS NULL") != 0 {
+            problems.append("chunks without vectors")
+        }
+        if try count("SELECT count(*) FROM vectors v LEFT JOIN chunks c ON c.id = v.chunk_id WHERE c.id IS NULL") != 0 {
+            problems.append("vectors without chunks")
+        }
+        if try count("SELECT count(*) FROM postings p LEFT JOIN chunks c ON c.id = p.chunk_id WHERE c.id IS NULL") != 0 {
+            problems.append("postings without chunks")
+        }
+        if try count("SELECT count(*) FROM chunks c LEFT JOIN documents d ON d.id = c.document_id WHERE d.id IS NULL") != 0 {
+            problems.append("chunks without documents")
+        }
+        if try count("""
+            SELECT count(*) FROM (SELECT document_id, count(*) n, min(ordinal) lo, max(ordinal) hi, count(DISTINCT ordinal) k
+            FROM chunks GROUP BY document_id) WHERE lo != 0 OR hi != n - 1 OR k != n
+            """) != 0 { problems.append("chunk ordinals with gaps or repeats") }
+        if try count("SELECT count(*) FROM chunks_fts") != count("SELECT count(*) FROM chunks") { problems.append("FTS5 rows ≠ chunks") }
+        let integrity = try store.integrityCheck()
+        if integrity != "ok" { problems.append("integrity: \(integrity)") }
+        return problems
+    }
+}

@@ -1,0 +1,125 @@
+import EngramEmbedding
+import EngramEngine
+import EngramStore
+import EngramText
+import Foundation
+import Testing
+
+/// Indexing real folders: bad input, incremental updates, counts of what is embedded.
+@Suite(.serialized) struct IndexingTests {
+    func makeIndexer() throws -> (Indexer, IndexStore) {
+        let store = try IndexStore(path: EngineSupport.temporaryFolder().appendingPathComponent("t.sqlite").path, create: true)
+        return (try Indexer(store: store, encoder: try EngineSupport.encoder.get()), store)
+    }
+
+    /// The fixture corpus plus one file for every kind of bad input.
+    func hostileFolder() throws -> URL {
+        let folder = try EngineSupport.copyOfFixtures()
+        let fm = FileManager.default
+        try Data([0x68, 0x69, 0x00, 0x01, 0x02]).write(to: folder.appendingPathComponent("binary.txt"))
+        try Data(repeating: UInt8(ascii: "a"), count: 300_000).write(to: folder.appendingPathComponent("huge.txt"))
+        try Data([0x63, 0x61, 0x66, 0xE9, 0x20, 0x6C, 0x61, 0x74, 0x69, 0x6E, 0x31, 0x0A]).write(to: folder.appendingPathComponent("latin1.txt"))
+        try Data([0xEF, 0xBB, 0xBF] + Array("# Bom heading\n\nText after a byte order mark.\n".utf8)).write(to: folder.appendingPathComponent("bom.md"))
+        try Data("%PDF-1.4\nthis is not really a pdf\n".utf8).write(to: folder.appendingPathComponent("broken.pdf"))
+        try Data([0x89, 0x50, 0x4E, 0x47]).write(to: folder.appendingPathComponent("picture.png"))
+        try EngineSupport.write("# Hidden\n\nsecret notes\n", to: folder.appendingPathComponent(".private/secret.md"))
+        try EngineSupport.write("build/\n*.log\n", to: folder.appendingPathComponent(".gitignore"))
+        try EngineSupport.write("generated output\n", to: folder.appendingPathComponent("build/out.txt"))
+        try EngineSupport.write("log line\n", to: folder.appendingPathComponent("notes/debug.log"))
+        try EngineSupport.write("drafts/\n", to: folder.appendingPathComponent(".engramignore"))
+        try EngineSupport.write("# Draft\n\nunfinished\n", to: folder.appendingPathComponent("drafts/draft.md"))
+        try fm.createSymbolicLink(atPath: folder.appendingPathComponent("notes/loop").path, withDestinationPath: "..")
+        try fm.createSymbolicLink(atPath: folder.appendingPathComponent("dangling.md").path, withDestinationPath: "nowhere.md")
+        return folder
+    }
+
+    @Test func badInputIsSkippedCountedAndWarnedOnce() throws {
+        let (indexer, store) = try makeIndexer()
+        let folder = try hostileFolder()
+        var warnings: [IndexWarning] = []
+        let summary = try indexer.index(folder: folder.path, walker: Walker(maxFileSize: 100_000), warn: { warnings.append($0) })
+        // 9 fixture documents + latin1.txt + bom.md; the symlinked loop adds nothing twice.
+        #expect(summary.added == 11)
+        // binary.txt, huge.txt, broken.pdf, dangling.md
+        #expect(summary.skipped == 4)
+        #expect(summary.errors == 0)
+        #expect(summary.unsupported == 1)
+        let byFile = Dictionary(grouping: warnings) { ($0.path as NSString).lastPathComponent }
+        #expect(byFile["binary.txt"]?.first?.reason.contains("binary") == true)
+        #expect(byFile["huge.txt"]?.first?.reason.contains("max-file-size") == true)
+        #expect(byFile["broken.pdf"]?.first?.reason.contains("PDF") == true)
+        #expect(byFile["dangling.md"]?.first?.reason.contains("broken symbolic link") == true)
+        #expect(byFile["latin1.txt"]?.first?.kind == .warning)
+        #expect(warnings.allSatisfy { byFile[($0.path as NSString).lastPathComponent]?.count == 1 })
+
+        let docs = try store.documents()
+        let names = Set(docs.map { ($0.path as NSString).lastPathComponent })
+        #expect(!names.contains("secret.md") && !names.contains("out.txt") && !names.contains("debug.log") && !names.contains("draft.md"))
+        #expect(names.contains("photosynthesis.pdf"))
+        #expect(Set(docs.map(\.path)).count == docs.count)
+        let bom = try #require(docs.first { $0.path.hasSuffix("bom.md") })
+        #expect(bom.title == "Bom heading")
+        #expect(try store.chunks(ofDocument: bom.id).allSatisfy { !$0.text.hasPrefix("\u{FEFF}") })
+        let html = try #require(docs.first { $0.path.hasSuffix(".html") })
+        #expect(html.title == "The Solar System")
+        let htmlText = try store.chunks(ofDocument: html.id).map(\.text).joined()
+        #expect(!htmlText.contains("console.log") && !htmlText.contains("secret") && htmlText.contains("99.8"))
+        #expect(try EngineSupport.checkConsistency(store).isEmpty)
+    }
+
+    @Test func incrementalRunsEmbedOnlyWhatChanged() throws {
+        let (indexer, store) = try makeIndexer()
+        let folder = try EngineSupport.copyOfFixtures()
+        let first = try indexer.index(folder: folder.path)
+        #expect(first.added == 9 && first.chunksEmbedded > 0)
+
+        // 1. Touch without change: nothing embedded.
+        let tides = folder.appendingPathComponent("notes/tides.md")
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(60)], ofItemAtPath: tides.path)
+        let touched = try indexer.index(folder: folder.path)
+        #expect(touched.unchanged == 9 && touched.chunksEmbedded == 0 && touched.updated == 0)
+
+        // 2. Edit one paragraph: exactly the chunks whose text changed are embedded.
+        let before = try String(contentsOf: tides, encoding: .utf8)
+        let after = before.replacingOccurrences(of: "smallest: neap tides.", with: "smallest: these are the neap tides.")
+        try Data(after.utf8).write(to: tides)
+        let tokenizer = indexer.encoder.tokenizer
+        let chunker = Chunker(countTokens: { tokenizer.encode($0).untruncatedLength - 2 })
+        let oldChunks = Set(chunker.chunks(before).map(\.text)), newChunks = chunker.chunks(after).map(\.text)
+        let expected = newChunks.filter { !oldChunks.contains($0) }.count
+        #expect(expected >= 1)
+        let edited = try indexer.index(folder: folder.path)
+        #expect(edited.updated == 1 && edited.unchanged == 8)
+        #expect(edited.chunksEmbedded == expected)
+        #expect(edited.chunksReused == newChunks.count - expected)
+
+        // 3. Rename: recognised by content, nothing embedded.
+        let renamed = folder.appendingPathComponent("notes/bread.md")
+        try FileManager.default.moveItem(at: folder.appendingPathComponent("notes/sourdough.md"), to: renamed)
+        let moved = try indexer.index(folder: folder.path)
+        #expect(moved.moved == 1 && moved.chunksEmbedded == 0 && moved.removed == 0 && moved.added == 0)
+        #expect(try store.documents().contains { $0.path == renamed.path })
+
+        // 4. Delete: the document leaves the index.
+        try FileManager.default.removeItem(at: folder.appendingPathComponent("notes/sleep.md"))
+        let deleted = try indexer.index(folder: folder.path)
+        #expect(deleted.removed == 1 && deleted.chunksEmbedded == 0)
+        #expect(try store.documents().count == 8)
+        #expect(try EngineSupport.checkConsistency(store).isEmpty)
+    }
+
+    @Test func anIndexRefusesAnotherModel() throws {
+        let (_, store) = try makeIndexer()
+        #expect(throws: StoreError.self) { try store.bindModel(identity: "other-model@768d", dimension: 768) }
+    }
+
+    @Test func aFileThatIsNotAnIndexIsRefused() throws {
+        let path = EngineSupport.temporaryFolder().appendingPathComponent("notes.sqlite").path
+        try Data("just some text, not SQLite at all".utf8).write(to: URL(fileURLWithPath: path))
+        #expect(throws: StoreError.notAnIndex(path: path)) { _ = try IndexStore(path: path, create: true) }
+        let foreign = EngineSupport.temporaryFolder().appendingPathComponent("other.sqlite").path
+        let db = try Database(path: foreign)
+        try db.execute("CREATE TABLE t(x)")
+        #expect(throws: StoreError.notAnIndex(path: foreign)) { _ = try IndexStore(path: foreign, create: true) }
+    }
+}
