@@ -9,6 +9,13 @@ MODEL=$($ENGRAM model info --json | python3 -c 'import json,sys; print(json.load
 echo "== embedding throughput (first 512 SciFact documents)"
 $ENGRAM bench embed --corpus "$SHARED/datasets/scifact/corpus.jsonl" --limit 512 --rounds 3
 
+echo "== indexing: SciFact written out as files, indexed, then re-indexed unchanged"
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+$ENGRAM bench index --corpus "$SHARED/datasets/scifact/corpus.jsonl" --work "$WORK"
+echo "== search latency on that index"
+$ENGRAM bench search --index "$WORK/bench.sqlite" --queries "$SHARED/datasets/scifact/queries.jsonl" --count 300 --cold 30
+
 # Side by side with sentence-transformers, in a venv of its own (benchmark-only dependency).
 VENV=${ENGRAM_BENCH_VENV:-$HOME/.cache/engram-bench-venv}
 if [[ ! -x $VENV/bin/python ]] || ! "$VENV/bin/python" -c 'import sentence_transformers' 2>/dev/null; then

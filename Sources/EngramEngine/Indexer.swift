@@ -111,7 +111,11 @@ public final class Indexer {
         var toEmbed: [String] = []
         var embedKeys: [(Int, Int)] = []
         for doc in documents {
-            let chunks = chunker.chunks(doc.text)
+            var chunks = chunker.chunks(doc.text)
+            if chunks.isEmpty && !doc.title.isEmpty {
+                // A document with a title and no body (some records have only a title) is still findable.
+                chunks = [TextChunk(text: doc.title, lineStart: 1, lineEnd: 1, tokenCount: chunker.countTokens(doc.title))]
+            }
             let texts = chunks.map { Self.embeddingText(title: doc.title, chunk: $0.text) }
             let hashes = texts.map { SHA256.hex(Data($0.utf8)) }
             var reuse: [String: IndexStore.Chunk] = [:]

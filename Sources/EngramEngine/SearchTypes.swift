@@ -36,7 +36,7 @@ public struct SearchOptions: Sendable {
     public var lexical: LexicalScorer = .bm25
     public var fusion: Fusion = .minmax
     /// Weight of the semantic side in min-max fusion.
-    public var alpha = 0.5
+    public var alpha = 0.6
     public var k1 = 0.9
     public var b = 0.4
 

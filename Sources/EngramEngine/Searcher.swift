@@ -82,11 +82,12 @@ public final class Searcher {
         let (lengths, average) = cachedLengths!
         let n = Double(lengths.count)
         var scores: [Int64: Double] = [:]
-        for term in Set(analyzer.terms(query)) {
+        // A term repeated in the query counts once per repetition, as in Lucene and bm25s.
+        for (term, queryCount) in analyzer.termCounts(query) {
             let postings = try store.postings(term)
             guard !postings.isEmpty else { continue }
             let df = Double(postings.count)
-            let idf = log(1 + (n - df + 0.5) / (df + 0.5))
+            let idf = log(1 + (n - df + 0.5) / (df + 0.5)) * Double(queryCount)
             for (chunk, tf) in postings {
                 let dl = Double(lengths[chunk] ?? 0)
                 let t = Double(tf)

@@ -6,6 +6,10 @@ public struct TextChunk: Sendable, Equatable {
     public var lineStart: Int
     public var lineEnd: Int
     public var tokenCount: Int
+
+    public init(text: String, lineStart: Int, lineEnd: Int, tokenCount: Int) {
+        (self.text, self.lineStart, self.lineEnd, self.tokenCount) = (text, lineStart, lineEnd, tokenCount)
+    }
 }
 
 /// Cuts text into passages of at most `maxTokens` word pieces on heading, paragraph and sentence

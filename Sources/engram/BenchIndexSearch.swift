@@ -1,0 +1,163 @@
+import ArgumentParser
+import EngramEmbedding
+import EngramEngine
+import EngramStore
+import Foundation
+
+extension BenchCommand {
+    struct Index: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Indexing throughput: a BEIR corpus written out as Markdown files, indexed, then re-indexed unchanged."
+        )
+
+        @Option(help: "A BEIR corpus.jsonl.")
+        var corpus: String = "../shared/datasets/scifact/corpus.jsonl"
+
+        @Option(help: "Number of documents (0 = all).")
+        var limit = 0
+
+        @Option(help: "Folder for the files and the index (default: a temporary folder, removed afterwards).")
+        var work: String?
+
+        @Option(help: "Model folder (default: $ENGRAM_MODEL, else the installed default model).")
+        var model: String?
+
+        @Flag(help: "Print one JSON object.")
+        var json = false
+
+        func run() async throws {
+            let root = URL(fileURLWithPath: work ?? NSTemporaryDirectory() + "engram-bench-\(UUID().uuidString.prefix(8))")
+            defer { if work == nil { try? FileManager.default.removeItem(at: root) } }
+            let folder = root.appendingPathComponent("docs")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            guard let data = FileManager.default.contents(atPath: corpus) else { throw ValidationError("cannot read \(corpus)") }
+            var written = 0
+            for line in data.split(separator: UInt8(ascii: "\n")) where limit == 0 || written < limit {
+                guard let d = try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else { continue }
+                let id = "\(d["_id"] ?? written)"
+                let text = "# \(d["title"] as? String ?? id)\n\n\(d["text"] as? String ?? "")\n"
+                try Data(text.utf8).write(to: folder.appendingPathComponent("\(id).md"))
+                written += 1
+            }
+            let indexPath = root.appendingPathComponent("bench.sqlite").path
+            try? FileManager.default.removeItem(atPath: indexPath)
+            let encoder = try SentenceEncoder(folder: ModelStore.resolve(model))
+            let store = try IndexStore(path: indexPath, create: true)
+            let indexer = try Indexer(store: store, encoder: encoder)
+            let first = try indexer.index(folder: folder.path)
+            let again = try indexer.index(folder: folder.path)
+            let result = IndexBenchResult(
+                documents: written, chunks: first.chunksEmbedded, index_seconds: first.seconds,
+                docs_per_s: Double(first.added) / first.seconds, chunks_per_s: Double(first.chunksEmbedded) / first.seconds,
+                reindex_unchanged_seconds: again.seconds, index_bytes: try store.stats().bytes,
+                peak_rss_mb: ProcessStats.peakRSSMegabytes())
+            if json {
+                try printJSON(result)
+            } else {
+                print(String(format: "index: %d files, %d chunks in %.1f s: %.1f docs/s, %.1f chunks/s; index %.1f MB",
+                             written, result.chunks, result.index_seconds, result.docs_per_s, result.chunks_per_s,
+                             Double(result.index_bytes) / 1e6))
+                print(String(format: "re-index, nothing changed: %.3f s; peak RSS %.0f MB", again.seconds, result.peak_rss_mb))
+            }
+        }
+    }
+
+    struct Search: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Search latency: warm (in one process) and cold (a new `engram search` process per query)."
+        )
+
+        @Option(help: "Index to search.")
+        var index: String
+
+        @Option(help: "A BEIR queries.jsonl to take query texts from.")
+        var queries: String = "../shared/datasets/scifact/queries.jsonl"
+
+        @Option(help: "Warm queries.")
+        var count = 200
+
+        @Option(help: "Cold processes.")
+        var cold = 20
+
+        @Option(help: "hybrid, semantic or lexical.")
+        var mode: SearchMode = .hybrid
+
+        @Option(help: "Model folder (default: $ENGRAM_MODEL, else the installed default model).")
+        var model: String?
+
+        @Flag(help: "Print one JSON object.")
+        var json = false
+
+        func run() async throws {
+            guard let data = FileManager.default.contents(atPath: queries) else { throw ValidationError("cannot read \(queries)") }
+            let texts = data.split(separator: UInt8(ascii: "\n")).compactMap {
+                (try? JSONSerialization.jsonObject(with: Data($0)) as? [String: Any])?["text"] as? String
+            }
+            guard !texts.isEmpty else { throw ValidationError("no queries in \(queries)") }
+            let store = try IndexStore(path: index, create: false)
+            let searcher = try Searcher(store: store, encoder: try SentenceEncoder(folder: ModelStore.resolve(model)))
+            var options = SearchOptions()
+            options.mode = mode
+            _ = try searcher.search(texts[0], options: options)  // loads the matrix once
+            var warm: [Double] = []
+            for i in 0..<count {
+                let start = DispatchTime.now()
+                _ = try searcher.search(texts[i % texts.count], options: options)
+                warm.append(Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6)
+            }
+            var coldTimes: [Double] = []
+            let binary = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
+            for i in 0..<cold {
+                let p = Process()
+                p.executableURL = URL(fileURLWithPath: binary.hasPrefix("/") ? binary : FileManager.default.currentDirectoryPath + "/" + binary)
+                p.arguments = ["search", texts[i % texts.count], "--index", index, "--mode", mode.rawValue, "--json"]
+                p.standardOutput = FileHandle.nullDevice
+                let start = DispatchTime.now()
+                try p.run()
+                p.waitUntilExit()
+                coldTimes.append(Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6)
+            }
+            let stats = try store.stats()
+            let result = SearchBenchResult(
+                documents: stats.documents, chunks: stats.chunks, mode: mode.rawValue,
+                warm_p50_ms: Self.percentile(warm, 0.5), warm_p95_ms: Self.percentile(warm, 0.95),
+                cold_p50_ms: Self.percentile(coldTimes, 0.5), cold_p95_ms: Self.percentile(coldTimes, 0.95),
+                peak_rss_mb: ProcessStats.peakRSSMegabytes())
+            if json {
+                try printJSON(result)
+            } else {
+                print(String(format: "search (%@) over %d documents / %d chunks: warm p50 %.2f ms, p95 %.2f ms (%d queries); cold process p50 %.0f ms, p95 %.0f ms (%d runs); peak RSS %.0f MB",
+                             mode.rawValue, stats.documents, stats.chunks, result.warm_p50_ms, result.warm_p95_ms, count,
+                             result.cold_p50_ms, result.cold_p95_ms, cold, result.peak_rss_mb))
+            }
+        }
+
+        static func percentile(_ xs: [Double], _ p: Double) -> Double {
+            guard !xs.isEmpty else { return 0 }
+            let s = xs.sorted()
+            return s[min(s.count - 1, Int((Double(s.count - 1) * p).rounded()))]
+        }
+    }
+}
+
+struct IndexBenchResult: Encodable {
+    let documents: Int
+    let chunks: Int
+    let index_seconds: Double
+    let docs_per_s: Double
+    let chunks_per_s: Double
+    let reindex_unchanged_seconds: Double
+    let index_bytes: Int64
+    let peak_rss_mb: Double
+}
+
+struct SearchBenchResult: Encodable {
+    let documents: Int
+    let chunks: Int
+    let mode: String
+    let warm_p50_ms: Double
+    let warm_p95_ms: Double
+    let cold_p50_ms: Double
+    let cold_p95_ms: Double
+    let peak_rss_mb: Double
+}
