@@ -32,20 +32,23 @@ let package = Package(
         // The engine: incremental indexer, vector scan, BM25, fusion, search.
         .target(name: "EngramEngine", dependencies: ["EngramEmbedding", "EngramStore", "EngramText"], swiftSettings: strict),
 
-        // Retrieval evaluation on BEIR-format collections.
-        .target(name: "EngramEval", dependencies: ["EngramEngine"], swiftSettings: strict),
+        // Short-term memory: decaying buffer of recent searches, topic guard, re-ranking, explanations.
+        .target(name: "EngramMemory", dependencies: ["EngramEngine"], swiftSettings: strict),
+
+        // Retrieval evaluation on BEIR-format collections and simulated sessions.
+        .target(name: "EngramEval", dependencies: ["EngramEngine", "EngramMemory"], swiftSettings: strict),
 
         // The command-line front end.
         .executableTarget(
             name: "engram",
             dependencies: [
-                "EngramEmbedding", "EngramEngine", "EngramEval",
+                "EngramEmbedding", "EngramEngine", "EngramMemory", "EngramEval",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
         ),
 
         .testTarget(name: "EngramEmbeddingTests", dependencies: ["EngramEmbedding"]),
-        .testTarget(name: "EngramEngineTests", dependencies: ["EngramEngine", "EngramEval"]),
+        .testTarget(name: "EngramEngineTests", dependencies: ["EngramEngine", "EngramEval", "EngramMemory"]),
     ]
 )

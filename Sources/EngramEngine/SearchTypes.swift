@@ -66,4 +66,8 @@ public struct SearchResponse: Sendable {
     public var mode: SearchMode
     public var hits: [SearchHit]
     public var timings: [String: Double]
+
+    public init(query: String, mode: SearchMode, hits: [SearchHit], timings: [String: Double]) {
+        (self.query, self.mode, self.hits, self.timings) = (query, mode, hits, timings)
+    }
 }

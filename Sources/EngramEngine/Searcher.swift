@@ -16,6 +16,8 @@ public final class Searcher {
     private var cachedVectors: VectorIndex?
     private var cachedDocuments: [Int64: IndexStore.Document]?
     private var cachedLengths: (lengths: [Int64: Int], average: Double)?
+    private var cachedDocumentOf: [Int64: Int64]?
+    private var cachedRowOf: [Int64: Int]?
 
     public init(store: IndexStore, encoder: SentenceEncoder) throws {
         self.store = store
@@ -63,10 +65,7 @@ public final class Searcher {
         case .bm25: chunkScores = try bm25(query, k1: options.k1, b: options.b)
         case .fts5: chunkScores = try fts5(query)
         }
-        let index = try vectors()
-        var documentOf: [Int64: Int64] = [:]
-        documentOf.reserveCapacity(index.count)
-        for row in 0..<index.count { documentOf[index.chunkIDs[row]] = index.documentIDs[row] }
+        let documentOf = try documentOfChunk()
         var out: DocumentScores = [:]
         for (chunk, s) in chunkScores {
             guard let d = documentOf[chunk] else { continue }
@@ -74,6 +73,27 @@ public final class Searcher {
             out[d] = (s, chunk)
         }
         return out
+    }
+
+    /// chunk id → document id, built once.
+    func documentOfChunk() throws -> [Int64: Int64] {
+        if let d = cachedDocumentOf { return d }
+        let index = try vectors()
+        var d: [Int64: Int64] = [:]
+        d.reserveCapacity(index.count)
+        for row in 0..<index.count { d[index.chunkIDs[row]] = index.documentIDs[row] }
+        cachedDocumentOf = d
+        return d
+    }
+
+    /// The stored vector of a chunk, from the in-memory matrix.
+    public func chunkVector(_ chunkID: Int64) throws -> [Float]? {
+        let index = try vectors()
+        if cachedRowOf == nil {
+            cachedRowOf = Dictionary(uniqueKeysWithValues: index.chunkIDs.enumerated().map { ($1, $0) })
+        }
+        guard let row = cachedRowOf![chunkID] else { return nil }
+        return index.row(row)
     }
 
     /// BM25 (Lucene's idf) over the postings of the query's distinct terms.
@@ -145,6 +165,27 @@ public final class Searcher {
             .compactMap { entry in docs[entry.key].map { ($0.path, entry.value) } }
     }
 
+    /// The top `options.limit` documents by `scores` that pass the filters, with their best chunks.
+    public func hits(scores: [Int64: Double], semantic: DocumentScores, lexical: DocumentScores, options: SearchOptions) throws -> [SearchHit] {
+        let docs = try documents()
+        let allowed = Filter(options)
+        let candidates = allowed.active ? scores.filter { docs[$0.key].map(allowed.accepts) ?? false } : scores
+        let top = candidates.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(options.limit)
+        return try top.enumerated().compactMap { rank, entry -> SearchHit? in
+            guard let doc = docs[entry.key] else { return nil }
+            let d = entry.key
+            let preferLexical = options.mode == .lexical || (options.mode == .hybrid && options.alpha < 0.5)
+            let id = (preferLexical ? lexical[d]?.chunkID : nil) ?? semantic[d]?.chunkID ?? lexical[d]?.chunkID
+            guard let id, let chunk = try store.chunk(id: id) else { return nil }
+            return SearchHit(
+                rank: rank + 1, documentID: doc.id, path: doc.path, title: doc.title, line: chunk.lineStart,
+                lineEnd: chunk.lineEnd, score: entry.value,
+                semantic: options.mode == .lexical ? nil : semantic[d]?.score,
+                lexical: options.mode == .semantic ? nil : (lexical[d]?.score ?? 0),
+                chunkID: chunk.id, chunkText: chunk.text)
+        }
+    }
+
     /// Top documents for a query under the given options.
     public func search(_ query: String, options: SearchOptions = SearchOptions()) throws -> SearchResponse {
         var timings: [String: Double] = [:]
@@ -153,7 +194,7 @@ public final class Searcher {
             defer { timings[name] = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6 }
             return try body()
         }
-        let docs = try timed("load") { () throws -> [Int64: IndexStore.Document] in
+        _ = try timed("load") { () throws -> [Int64: IndexStore.Document] in
             _ = try vectors()
             return try documents()
         }
@@ -166,28 +207,13 @@ public final class Searcher {
             lexical = try timed("lexical") { try lexicalScores(query, options: options) }
         }
         let hits = try timed("rank") { () throws -> [SearchHit] in
-            let allowed = Filter(options)
-            var scores: [Int64: Double]
+            let scores: [Int64: Double]
             switch options.mode {
             case .semantic: scores = semantic.mapValues(\.score)
             case .lexical: scores = lexical.mapValues(\.score)
             case .hybrid: scores = Self.fuse(semantic: semantic, lexical: lexical, options: options)
             }
-            if allowed.active { scores = scores.filter { docs[$0.key].map(allowed.accepts) ?? false } }
-            let top = scores.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(options.limit)
-            return try top.enumerated().compactMap { rank, entry -> SearchHit? in
-                guard let doc = docs[entry.key] else { return nil }
-                let d = entry.key
-                let preferLexical = options.mode == .lexical || (options.mode == .hybrid && options.alpha < 0.5)
-                let id = (preferLexical ? lexical[d]?.chunkID : nil) ?? semantic[d]?.chunkID ?? lexical[d]?.chunkID
-                guard let id, let chunk = try store.chunk(id: id) else { return nil }
-                return SearchHit(
-                    rank: rank + 1, documentID: doc.id, path: doc.path, title: doc.title, line: chunk.lineStart,
-                    lineEnd: chunk.lineEnd, score: entry.value,
-                    semantic: options.mode == .lexical ? nil : semantic[entry.key]?.score,
-                    lexical: options.mode == .semantic ? nil : (lexical[entry.key]?.score ?? 0),
-                    chunkID: chunk.id, chunkText: chunk.text)
-            }
+            return try self.hits(scores: scores, semantic: semantic, lexical: lexical, options: options)
         }
         return SearchResponse(query: query, mode: options.mode, hits: hits, timings: timings)
     }

@@ -18,6 +18,11 @@ public struct VectorIndex: Sendable {
         self.matrix = matrix
     }
 
+    /// One row of the matrix.
+    public func row(_ r: Int) -> [Float] {
+        Array(matrix[(r * dimension)..<((r + 1) * dimension)])
+    }
+
     /// Dot product of `query` with every row (cosine, since rows and query are unit vectors).
     public func scores(_ query: [Float]) -> [Float] {
         precondition(query.count == dimension)

@@ -56,6 +56,26 @@ enum Schema {
         END;
         INSERT INTO meta(key, value) VALUES ('format', 'engram-index');
         """,
+        // 1 → 2: short-term memory, per profile.
+        """
+        CREATE TABLE memory_entries(
+            id INTEGER PRIMARY KEY,
+            profile TEXT NOT NULL,
+            kind TEXT NOT NULL,            -- 'query' or 'open'
+            text TEXT NOT NULL,
+            vector BLOB NOT NULL,
+            at REAL NOT NULL,              -- seconds since 1970
+            sequence INTEGER NOT NULL,     -- the profile's search count when recorded
+            path TEXT
+        );
+        CREATE INDEX memory_entries_profile ON memory_entries(profile, at);
+        CREATE TABLE memory_profiles(
+            profile TEXT PRIMARY KEY,
+            searches INTEGER NOT NULL,     -- searches recorded so far
+            last_query TEXT,
+            last_results TEXT              -- JSON: the last search's ranked paths, lines and chunk ids
+        );
+        """,
     ]
 
     static var version: Int { migrations.count }

@@ -8,7 +8,7 @@ struct EvalCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Measure retrieval quality on test collections.",
-        subcommands: [Beir.self]
+        subcommands: [Beir.self, Sessions.self]
     )
 
     struct Beir: AsyncParsableCommand {

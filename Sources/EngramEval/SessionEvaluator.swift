@@ -1,0 +1,131 @@
+import EngramEmbedding
+import EngramEngine
+import EngramMemory
+import EngramStore
+import Foundation
+
+/// A simulated search session (`sessions.jsonl`, made by shared/tools/make_sessions.py).
+public struct SearchSession: Sendable, Decodable {
+    public struct Past: Sendable, Decodable {
+        public let query: String
+        public let at: String
+    }
+    public let id: String
+    public let kind: String
+    public let history: [Past]
+    public let query: String
+    public let at: String
+    public let qrels_query: String
+
+    public static func load(_ path: String) throws -> [SearchSession] {
+        guard let data = FileManager.default.contents(atPath: path) else { throw BeirCollection.LoadError.missing(path) }
+        let decoder = JSONDecoder()
+        return try data.split(separator: UInt8(ascii: "\n")).enumerated().map { i, line in
+            do { return try decoder.decode(SearchSession.self, from: Data(line)) } catch {
+                throw BeirCollection.LoadError.malformed(path: path, line: i + 1)
+            }
+        }
+    }
+}
+
+/// nDCG@10 of one kind of session under each treatment.
+public struct SessionKindResult: Sendable, Encodable {
+    public var sessions: Int
+    public var memory: Double
+    public var baseline: Double
+    public var fullQuery: Double
+    public var concat: Double
+
+    /// Share of the gap between the short query alone and its full query that memory closes.
+    public var recovered: Double { fullQuery != baseline ? (memory - baseline) / (fullQuery - baseline) : 0 }
+    /// Relative change of nDCG@10 against no memory.
+    public var relativeChange: Double { baseline > 0 ? (memory - baseline) / baseline : 0 }
+
+    enum CodingKeys: String, CodingKey {
+        case sessions
+        case memory = "ndcg@10_memory"
+        case baseline = "ndcg@10_baseline"
+        case fullQuery = "ndcg@10_full_query"
+        case concat = "ndcg@10_concat"
+        case recovered, relativeChange = "relative_change"
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(sessions, forKey: .sessions)
+        try c.encode(memory, forKey: .memory)
+        try c.encode(baseline, forKey: .baseline)
+        try c.encode(fullQuery, forKey: .fullQuery)
+        try c.encode(concat, forKey: .concat)
+        try c.encode(recovered, forKey: .recovered)
+        try c.encode(relativeChange, forKey: .relativeChange)
+    }
+}
+
+public struct SessionsReport: Sendable, Encodable {
+    public var dataset: String
+    public var kinds: [String: SessionKindResult]
+}
+
+/// Replays sessions: each starts from an empty memory, its history is searched at its timestamps,
+/// then the target runs at its timestamp with and without memory.
+public struct SessionEvaluator {
+    public let collection: BeirCollection
+    public let searcher: Searcher
+
+    public init(collection: BeirCollection, searcher: Searcher) {
+        self.collection = collection
+        self.searcher = searcher
+    }
+
+    public func evaluate(_ sessions: [SearchSession], config: MemoryConfig, options: SearchOptions = SearchOptions()) throws -> SessionsReport {
+        var options = options
+        options.limit = 10
+        let prefix = "beir:\(collection.name)/"
+        let fullText = Dictionary(collection.queries.map { ($0.id, $0.text) }, uniquingKeysWith: { a, _ in a })
+        // Embed every text once.
+        var texts = Set<String>()
+        for s in sessions {
+            texts.insert(s.query)
+            s.history.forEach { texts.insert($0.query) }
+            if let f = fullText[s.qrels_query] { texts.insert(f) }
+            if let last = s.history.last { texts.insert(last.query + " " + s.query) }
+        }
+        let list = Array(texts)
+        let vectors = Dictionary(uniqueKeysWithValues: zip(list, searcher.encoder.encode(list)))
+        let memory = MemorySearch(searcher: searcher, config: config)
+
+        func ndcg(_ paths: [String], _ s: SearchSession) -> Double {
+            Metrics.ndcg(ranking: paths.map { String($0.dropFirst(prefix.count)) }, judgments: collection.qrels[s.qrels_query] ?? [:], k: 10)
+        }
+        var sums: [String: (n: Int, memory: Double, baseline: Double, full: Double, concat: Double)] = [:]
+        for s in sessions {
+            let now = Self.parse(s.at)
+            let entries = s.history.enumerated().map { i, h in
+                IndexStore.MemoryRow(id: Int64(i + 1), profile: "eval", kind: "query", text: h.query,
+                                     vector: vectors[h.query]!, at: Self.parse(h.at), sequence: i)
+            }
+            let withMemory = try memory.search(s.query, vector: vectors[s.query], entries: entries, now: now,
+                                               searches: entries.count, options: options)
+            let baseline = try searcher.rank(s.query, vector: vectors[s.query], options: options).map(\.path)
+            let full = fullText[s.qrels_query].map { try? searcher.rank($0, vector: vectors[$0], options: options).map(\.path) } ?? nil
+            let concatText = (s.history.last.map { $0.query + " " } ?? "") + s.query
+            let concat = try searcher.rank(concatText, vector: vectors[concatText] ?? searcher.encoder.encode(concatText), options: options).map(\.path)
+            var t = sums[s.kind] ?? (0, 0, 0, 0, 0)
+            t.n += 1
+            t.memory += ndcg(withMemory.response.hits.map(\.path), s)
+            t.baseline += ndcg(baseline, s)
+            t.full += ndcg(full ?? [], s)
+            t.concat += ndcg(concat, s)
+            sums[s.kind] = t
+        }
+        return SessionsReport(dataset: collection.name, kinds: sums.mapValues { t in
+            let n = Double(t.n)
+            return SessionKindResult(sessions: t.n, memory: t.memory / n, baseline: t.baseline / n, fullQuery: t.full / n, concat: t.concat / n)
+        })
+    }
+
+    static func parse(_ s: String) -> Double {
+        (try? Date(s, strategy: .iso8601))?.timeIntervalSince1970 ?? 0
+    }
+}

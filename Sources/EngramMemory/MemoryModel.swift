@@ -1,0 +1,54 @@
+import EngramStore
+import Foundation
+
+/// An entry's weight at a given moment, and why.
+public struct WeightedEntry: Sendable {
+    public let entry: IndexStore.MemoryRow
+    /// Base weight × time decay × search decay.
+    public let decay: Double
+    /// Similarity used by the topic guard.
+    public let similarity: Double
+    /// The guard's verdict in [0, 1].
+    public let gate: Double
+    /// decay × gate: what the entry contributes.
+    public var weight: Double { decay * gate }
+    public var ageSeconds: Double
+    public var searchesSince: Int
+}
+
+/// The arithmetic of memory: decay with time and with later searches, and the topic guard.
+public enum MemoryModel {
+    /// weight = base · 2^(−age / halfLife) · searchDecay^(searches since).
+    public static func decay(entry: IndexStore.MemoryRow, now: Double, searches: Int, config: MemoryConfig) -> Double {
+        let age = max(0, now - entry.at)
+        let since = max(0, searches - entry.sequence - 1)
+        let base = entry.kind == "open" ? config.openWeight : 1
+        return base * pow(2, -age / config.halfLife) * pow(config.searchDecay, Double(since))
+    }
+
+    /// A logistic step at `tau`: near 0 below it, near 1 well above it.
+    public static func gate(similarity: Double, config: MemoryConfig) -> Double {
+        1 / (1 + exp(-(similarity - config.tau) / config.gateWidth))
+    }
+
+    public static func cosine(_ a: [Float], _ b: [Float]) -> Double {
+        var dot: Float = 0, na: Float = 0, nb: Float = 0
+        for i in 0..<min(a.count, b.count) {
+            dot += a[i] * b[i]
+            na += a[i] * a[i]
+            nb += b[i] * b[i]
+        }
+        return na > 0 && nb > 0 ? Double(dot / (na.squareRoot() * nb.squareRoot())) : 0
+    }
+
+    /// Entries to evict so that at most `capacity` remain: the lightest (by decay), oldest first on ties.
+    public static func evictions(_ entries: [IndexStore.MemoryRow], now: Double, searches: Int, config: MemoryConfig) -> [Int64] {
+        guard entries.count > config.capacity else { return [] }
+        let ranked = entries.sorted {
+            let a = decay(entry: $0, now: now, searches: searches, config: config)
+            let b = decay(entry: $1, now: now, searches: searches, config: config)
+            return a != b ? a < b : $0.at < $1.at
+        }
+        return ranked.prefix(entries.count - config.capacity).map(\.id)
+    }
+}

@@ -1,0 +1,158 @@
+import EngramEmbedding
+import EngramEngine
+import EngramStore
+import Foundation
+
+/// How memory changed one result.
+public struct MemoryExplanation: Sendable {
+    public struct Contribution: Sendable {
+        public let entryID: Int64
+        public let text: String
+        public let weight: Double
+        /// Cosine between the entry and the result's best chunk.
+        public let similarity: Double
+    }
+    /// Fused score without memory.
+    public let baseScore: Double
+    /// Score with memory minus score without.
+    public let memoryScore: Double
+    /// Rank without memory (nil when the document was not ranked at all without it).
+    public let baseRank: Int?
+    public let rank: Int
+    public let contributions: [Contribution]
+}
+
+/// A search re-ranked with memory, with everything needed to explain it.
+public struct MemoryResult: Sendable {
+    public var response: SearchResponse
+    /// Per hit, in hit order.
+    public var explanations: [MemoryExplanation]
+    /// Every entry with its current weight (active or not).
+    public var entries: [WeightedEntry]
+    /// Entries that took part (weight ≥ floor).
+    public var active: [WeightedEntry] { entries.filter { $0.weight >= floor } }
+    let floor: Double
+}
+
+/// Re-ranks a search with the user's recent searches and opened results.
+///
+/// Each entry's weight decays with time and with the searches made since; a topic guard (a logistic
+/// step on the entry's similarity to the current query, or to the centroid of the query's own top
+/// results) lets through only entries about the same topic. The surviving weights a_i act on both
+/// sides of the hybrid ranker:
+///
+///     semantic: q' = normalize(q + β Σ a_i e_i)
+///     lexical:  bm25(query) + β Σ a_i bm25(entry text)
+///
+/// then the usual min-max fusion. With no entry past the guard, the result is exactly the base ranking.
+public final class MemorySearch {
+    public let searcher: Searcher
+    public var config: MemoryConfig
+
+    public init(searcher: Searcher, config: MemoryConfig) {
+        self.searcher = searcher
+        self.config = config
+    }
+
+    public func search(
+        _ query: String, vector: [Float]? = nil, entries: [IndexStore.MemoryRow], now: Double, searches: Int,
+        options: SearchOptions
+    ) throws -> MemoryResult {
+        let started = DispatchTime.now()
+        let q = vector ?? searcher.encoder.encode(query)
+        let semantic0 = options.mode == .lexical ? [:] : try searcher.semanticScores(q)
+        let lexical0 = options.mode == .semantic ? [:] : try searcher.lexicalScores(query, options: options)
+        let base = combine(semantic0, lexical0, options)
+
+        let weighted = try weigh(entries, query: q, base: base, semantic: semantic0, now: now, searches: searches)
+        let active = weighted.filter { $0.weight >= config.floor }
+        var semantic = semantic0, lexical = lexical0, fused = base
+        if !active.isEmpty {
+            if options.mode != .lexical {
+                var expanded = q.map(Double.init)
+                for a in active {
+                    for j in expanded.indices { expanded[j] += config.beta * a.weight * Double(a.entry.vector[j]) }
+                }
+                let norm = expanded.reduce(0) { $0 + $1 * $1 }.squareRoot()
+                semantic = try searcher.semanticScores(expanded.map { Float($0 / max(norm, 1e-12)) })
+            }
+            if options.mode != .semantic {
+                for a in active {
+                    for (d, s) in try searcher.lexicalScores(a.entry.text, options: options) {
+                        let add = config.beta * a.weight * s.score
+                        if let current = lexical[d] {
+                            lexical[d] = (current.score + add, current.chunkID)
+                        } else {
+                            lexical[d] = (add, s.chunkID)
+                        }
+                    }
+                }
+            }
+            fused = combine(semantic, lexical, options)
+        }
+        let hits = try searcher.hits(scores: fused, semantic: semantic, lexical: lexical, options: options)
+        let baseRanks = Self.ranks(base)
+        var explanations: [MemoryExplanation] = []
+        for hit in hits {
+            let chunk = try searcher.chunkVector(hit.chunkID) ?? []
+            let contributions = active.map {
+                MemoryExplanation.Contribution(entryID: $0.entry.id, text: $0.entry.text, weight: $0.weight,
+                                               similarity: MemoryModel.cosine($0.entry.vector, chunk))
+            }
+            explanations.append(MemoryExplanation(
+                baseScore: base[hit.documentID] ?? 0, memoryScore: hit.score - (base[hit.documentID] ?? 0),
+                baseRank: baseRanks[hit.documentID], rank: hit.rank, contributions: contributions))
+        }
+        let ms = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
+        return MemoryResult(response: SearchResponse(query: query, mode: options.mode, hits: hits, timings: ["search_with_memory": ms]),
+                            explanations: explanations, entries: weighted, floor: config.floor)
+    }
+
+    /// Decay × guard for every entry.
+    func weigh(
+        _ entries: [IndexStore.MemoryRow], query q: [Float], base: [Int64: Double], semantic: Searcher.DocumentScores,
+        now: Double, searches: Int
+    ) throws -> [WeightedEntry] {
+        guard !entries.isEmpty else { return [] }
+        var centroid: [Float]?
+        if config.guardMode != .query {
+            // The topic as the collection sees it: the mean of the best chunks of the query's own top 10.
+            let top = base.sorted { $0.value > $1.value }.prefix(10)
+            var sum = [Float](repeating: 0, count: q.count)
+            var n = 0
+            for (d, _) in top {
+                guard let chunk = semantic[d]?.chunkID, let v = try searcher.chunkVector(chunk) else { continue }
+                for j in sum.indices { sum[j] += v[j] }
+                n += 1
+            }
+            if n > 0 { centroid = sum }
+        }
+        return entries.map { e in
+            let toQuery = MemoryModel.cosine(q, e.vector)
+            let toResults = centroid.map { MemoryModel.cosine($0, e.vector) } ?? toQuery
+            let similarity: Double
+            switch config.guardMode {
+            case .query: similarity = toQuery
+            case .results: similarity = toResults
+            case .either: similarity = max(toQuery, toResults)
+            }
+            return WeightedEntry(
+                entry: e, decay: MemoryModel.decay(entry: e, now: now, searches: searches, config: config),
+                similarity: similarity, gate: MemoryModel.gate(similarity: similarity, config: config),
+                ageSeconds: now - e.at, searchesSince: max(0, searches - e.sequence - 1))
+        }
+    }
+
+    func combine(_ semantic: Searcher.DocumentScores, _ lexical: Searcher.DocumentScores, _ options: SearchOptions) -> [Int64: Double] {
+        switch options.mode {
+        case .semantic: return semantic.mapValues(\.score)
+        case .lexical: return lexical.mapValues(\.score)
+        case .hybrid: return Searcher.fuse(semantic: semantic, lexical: lexical, options: options)
+        }
+    }
+
+    static func ranks(_ scores: [Int64: Double]) -> [Int64: Int] {
+        let sorted = scores.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+        return Dictionary(uniqueKeysWithValues: sorted.enumerated().map { ($1.key, $0 + 1) })
+    }
+}

@@ -1,0 +1,95 @@
+import ArgumentParser
+import EngramEmbedding
+import EngramEngine
+import EngramEval
+import EngramMemory
+import Foundation
+
+extension EvalCommand {
+    struct Sessions: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Replay simulated search sessions and measure what short-term memory is worth.",
+            discussion: """
+                DIR is a BEIR-format folder with sessions.jsonl (shared/tools/make_sessions.py makes one for any \
+                collection). Each session starts from an empty memory; its history is searched at its timestamps; \
+                then the target runs at its own timestamp with memory, without memory, as its full query (the \
+                ceiling) and as the previous query concatenated with it (the naive anchor). nDCG@10 per kind.
+                Example: engram eval sessions ../shared/datasets/medline --json
+                """
+        )
+
+        @Argument(help: "A BEIR-format folder.")
+        var dir: String
+
+        @Option(help: "Sessions file (default: DIR/sessions.jsonl).")
+        var sessions: String?
+
+        @OptionGroup var memory: MemoryOptions
+
+        @Option(help: "Cache index file (default: $ENGRAM_HOME/cache/beir-NAME.sqlite).")
+        var index: String?
+
+        @Option(help: "Model folder (default: $ENGRAM_MODEL, else the installed default model).")
+        var model: String?
+
+        @Flag(help: "Print JSON: {\"dataset\", \"kinds\": {KIND: {\"sessions\", \"ndcg@10_memory\", \"ndcg@10_baseline\", \"ndcg@10_full_query\", ...}}}.")
+        var json = false
+
+        func run() async throws {
+            let collection = try BeirCollection(folder: URL(fileURLWithPath: dir))
+            let list = try SearchSession.load(sessions ?? URL(fileURLWithPath: dir).appendingPathComponent("sessions.jsonl").path)
+            let encoder = try SentenceEncoder(folder: ModelStore.resolve(model))
+            let evaluator = BeirEvaluator(collection: collection, encoder: encoder)
+            let progress = Progress(enabled: !json, label: "indexing \(collection.name)")
+            let store = try evaluator.prepareIndex(at: index ?? BeirEvaluator.cachePath(for: collection)) { progress.update(done: $0, total: $1) }
+            progress.finish()
+            let searcher = try Searcher(store: store, encoder: encoder)
+            let report = try SessionEvaluator(collection: collection, searcher: searcher).evaluate(list, config: try memory.config())
+            if json {
+                try printJSON(report)
+                return
+            }
+            print("\(report.dataset): nDCG@10 per kind (recovered = share of the gap to the full query closed by memory)")
+            print("kind        sessions  baseline  memory   full     concat   change   recovered")
+            for kind in ["drilldown", "fresh", "buried", "stale", "switch", "collide", "related"] {
+                guard let k = report.kinds[kind] else { continue }
+                print(String(format: "%-10@  %8d  %.4f    %.4f   %.4f   %.4f   %+6.1f%%  %+6.1f%%", kind, k.sessions, k.baseline, k.memory,
+                             k.fullQuery, k.concat, k.relativeChange * 100, k.recovered * 100))
+            }
+        }
+    }
+}
+
+/// Memory knobs shared by `search` and `eval sessions`; unset ones come from the config file and environment.
+struct MemoryOptions: ParsableArguments {
+    @Option(help: "Half-life of a memory entry (e.g. 1d, 2h, 30m).")
+    var halfLife: String?
+
+    @Option(help: "Weight factor per later search.")
+    var searchDecay: Double?
+
+    @Option(help: "Memory strength β.")
+    var beta: Double?
+
+    @Option(help: "Topic guard threshold τ.")
+    var tau: Double?
+
+    @Option(help: "What the topic guard compares entries with: query, results or either.")
+    var guardMode: String?
+
+    func config() throws -> MemoryConfig {
+        var c = try MemoryConfig.load(home: ModelStore.home())
+        if let halfLife {
+            guard let d = MemoryConfig.duration(halfLife), d > 0 else { throw ValidationError("--half-life: cannot read \"\(halfLife)\"") }
+            c.halfLife = d
+        }
+        if let searchDecay { c.searchDecay = searchDecay }
+        if let beta { c.beta = beta }
+        if let tau { c.tau = tau }
+        if let guardMode {
+            guard let g = MemoryConfig.GuardMode(rawValue: guardMode) else { throw ValidationError("--guard-mode: query, results or either") }
+            c.guardMode = g
+        }
+        return c
+    }
+}

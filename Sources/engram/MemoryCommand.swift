@@ -1,0 +1,144 @@
+import ArgumentParser
+import EngramEmbedding
+import EngramEngine
+import EngramMemory
+import EngramStore
+import Foundation
+
+struct OpenCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "open",
+        abstract: "Record that a result of the last search was opened, and print its path.",
+        discussion: """
+            An opened result weighs more in memory than a query: it says what you were after. Prints only the \
+            path, so it composes:  $EDITOR "$(engram open 2)"
+            """
+    )
+
+    @Argument(help: "The result's rank in the last search, or its path.")
+    var target: String
+
+    @Option(help: "Index file.")
+    var index: String?
+
+    @Option(help: "Memory profile.")
+    var profile = "default"
+
+    @Option(help: "Record as if at this time (ISO 8601).")
+    var at: String?
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func run() async throws {
+        let store = try IndexStore(path: IndexLocation.resolve(index), create: false)
+        let now = at.flatMap(DateParsing.parse)?.timeIntervalSince1970 ?? Date().timeIntervalSince1970
+        let session = MemorySession(store: store, profile: profile, config: try MemoryConfig.load(home: ModelStore.home()))
+        let opened = try session.open(target, now: now)
+        if json { try printJSON(opened) } else { print(opened.path) }
+    }
+}
+
+struct MemoryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "memory",
+        abstract: "Show, clear or export a profile's short-term memory.",
+        subcommands: [Show.self, Clear.self, Export.self]
+    )
+
+    struct Common: ParsableArguments {
+        @Option(help: "Index file.")
+        var index: String?
+
+        @Option(help: "Memory profile.")
+        var profile = "default"
+
+        @Flag(help: "Print JSON.")
+        var json = false
+
+        func store() throws -> IndexStore { try IndexStore(path: IndexLocation.resolve(index), create: false) }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The entries with their current weights (before any query's topic guard).")
+        @OptionGroup var common: Common
+
+        func run() async throws {
+            let store = try common.store()
+            let config = try MemoryConfig.load(home: ModelStore.home())
+            let entries = try store.memoryEntries(profile: common.profile)
+            let searches = try store.memoryProfile(common.profile).searches
+            let now = Date().timeIntervalSince1970
+            let rows = entries.reversed().map { e in
+                ShownEntry(id: e.id, kind: e.kind, text: e.text, path: e.path, at: Date(timeIntervalSince1970: e.at).formatted(.iso8601),
+                           age_seconds: now - e.at, searches_since: max(0, searches - e.sequence - 1),
+                           weight: MemoryModel.decay(entry: e, now: now, searches: searches, config: config))
+            }
+            if common.json {
+                try printJSON(ShownMemory(profile: common.profile, searches: searches, half_life_seconds: config.halfLife, entries: rows))
+                return
+            }
+            print("profile \(common.profile): \(rows.count) entries, \(searches) searches, half-life \(Progress.clock(config.halfLife))")
+            for r in rows {
+                print(String(format: "  %5.3f  %-5@  %@ ago  ", r.weight, r.kind, Progress.clock(r.age_seconds)) + "\"\(r.text.prefix(70))\"")
+            }
+        }
+    }
+
+    struct Clear: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Forget the profile's searches and opened results.")
+        @OptionGroup var common: Common
+
+        func run() async throws {
+            let n = try common.store().clearMemory(profile: common.profile)
+            if common.json { try printJSON(["cleared": n]) } else { print("forgot \(n) entries of profile \(common.profile)") }
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Every entry with its vector, as JSON (one object).")
+        @OptionGroup var common: Common
+
+        func run() async throws {
+            let store = try common.store()
+            let entries = try store.memoryEntries(profile: common.profile)
+            try printJSON(ExportedMemory(profile: common.profile, searches: try store.memoryProfile(common.profile).searches,
+                                         entries: entries.map { ExportedEntry(id: $0.id, kind: $0.kind, text: $0.text, path: $0.path,
+                                                                              at: $0.at, sequence: $0.sequence, vector: $0.vector) }))
+        }
+    }
+}
+
+struct ShownEntry: Encodable {
+    let id: Int64
+    let kind: String
+    let text: String
+    let path: String?
+    let at: String
+    let age_seconds: Double
+    let searches_since: Int
+    let weight: Double
+}
+
+struct ShownMemory: Encodable {
+    let profile: String
+    let searches: Int
+    let half_life_seconds: Double
+    let entries: [ShownEntry]
+}
+
+struct ExportedEntry: Encodable {
+    let id: Int64
+    let kind: String
+    let text: String
+    let path: String?
+    let at: Double
+    let sequence: Int
+    let vector: [Float]
+}
+
+struct ExportedMemory: Encodable {
+    let profile: String
+    let searches: Int
+    let entries: [ExportedEntry]
+}
