@@ -9,13 +9,13 @@ public struct MemoryConfig: Sendable, Equatable {
     /// Time for an entry's weight to halve, in seconds.
     public var halfLife: Double = 86_400
     /// Factor applied to an entry's weight for every search made after it.
-    public var searchDecay: Double = 0.8
+    public var searchDecay: Double = 0.7
     /// Most entries kept per profile; the lightest go first.
     public var capacity = 32
     /// Entries whose effective weight falls below this are ignored.
     public var floor = 0.01
     /// Strength of memory on both sides (query-vector expansion and lexical scores).
-    public var beta = 2.0
+    public var beta = 5.0
     /// Topic guard: an entry counts in full when its similarity to the current topic is well above `tau`.
     public var tau = 0.7
     /// Width of the guard's logistic step.
@@ -24,6 +24,9 @@ public struct MemoryConfig: Sendable, Equatable {
     public var openWeight = 1.5
     /// What the guard compares an entry with (see `GuardMode`).
     public var guardMode: GuardMode = .query
+    /// Rescale each entry's BM25 scores to the current query's maximum before adding them, so β means
+    /// the same for a long remembered query as for a short one.
+    public var scaleLexical = true
 
     public init() {}
 
@@ -73,6 +76,7 @@ public struct MemoryConfig: Sendable, Equatable {
         case "beta": beta = try number()
         case "tau": tau = try number()
         case "open_weight": openWeight = try number()
+        case "scale_lexical": scaleLexical = value == "true" || value == "1"
         default: throw MemoryError.badConfig(path: source, reason: "unknown memory setting \(key)")
         }
     }

@@ -77,9 +77,13 @@ public final class MemorySearch {
                 semantic = try searcher.semanticScores(expanded.map { Float($0 / max(norm, 1e-12)) })
             }
             if options.mode != .semantic {
+                let targetMax = lexical0.values.map(\.score).max() ?? 0
                 for a in active {
-                    for (d, s) in try searcher.lexicalScores(a.entry.text, options: options) {
-                        let add = config.beta * a.weight * s.score
+                    let scores = try searcher.lexicalScores(a.entry.text, options: options)
+                    let entryMax = scores.values.map(\.score).max() ?? 0
+                    let scale = config.scaleLexical ? (entryMax > 0 && targetMax > 0 ? targetMax / entryMax : 0) : 1
+                    for (d, s) in scores {
+                        let add = config.beta * a.weight * s.score * scale
                         if let current = lexical[d] {
                             lexical[d] = (current.score + add, current.chunkID)
                         } else {

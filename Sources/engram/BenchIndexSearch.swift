@@ -1,6 +1,7 @@
 import ArgumentParser
 import EngramEmbedding
 import EngramEngine
+import EngramMemory
 import EngramStore
 import Foundation
 
@@ -105,6 +106,24 @@ extension BenchCommand {
                 _ = try searcher.search(texts[i % texts.count], options: options)
                 warm.append(Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6)
             }
+            // The same queries with a full memory (32 entries, the profile capacity, the latest one on topic).
+            let config = MemoryConfig()
+            let now = Date().timeIntervalSince1970
+            let memoryVectors = searcher.encoder.encode(Array(texts.prefix(config.capacity)))
+            let memorySearch = MemorySearch(searcher: searcher, config: config)
+            var withMemory: [Double] = []
+            for i in 0..<count {
+                let text = texts[i % texts.count]
+                var entries = zip(texts.prefix(config.capacity), memoryVectors).enumerated().map { j, tv in
+                    IndexStore.MemoryRow(id: Int64(j + 1), profile: "bench", kind: "query", text: tv.0, vector: tv.1,
+                                         at: now - Double(config.capacity - j) * 60, sequence: j)
+                }
+                entries.append(IndexStore.MemoryRow(id: 999, profile: "bench", kind: "query", text: text + " in detail",
+                                                    vector: searcher.encoder.encode(text + " in detail"), at: now - 30, sequence: config.capacity))
+                let start = DispatchTime.now()
+                _ = try memorySearch.search(text, entries: entries, now: now, searches: config.capacity + 1, options: options)
+                withMemory.append(Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6)
+            }
             var coldTimes: [Double] = []
             let binary = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
             for i in 0..<cold {
@@ -121,6 +140,7 @@ extension BenchCommand {
             let result = SearchBenchResult(
                 documents: stats.documents, chunks: stats.chunks, mode: mode.rawValue,
                 warm_p50_ms: Self.percentile(warm, 0.5), warm_p95_ms: Self.percentile(warm, 0.95),
+                memory_p50_ms: Self.percentile(withMemory, 0.5), memory_p95_ms: Self.percentile(withMemory, 0.95),
                 cold_p50_ms: Self.percentile(coldTimes, 0.5), cold_p95_ms: Self.percentile(coldTimes, 0.95),
                 peak_rss_mb: ProcessStats.peakRSSMegabytes())
             if json {
@@ -129,6 +149,8 @@ extension BenchCommand {
                 print(String(format: "search (%@) over %d documents / %d chunks: warm p50 %.2f ms, p95 %.2f ms (%d queries); cold process p50 %.0f ms, p95 %.0f ms (%d runs); peak RSS %.0f MB",
                              mode.rawValue, stats.documents, stats.chunks, result.warm_p50_ms, result.warm_p95_ms, count,
                              result.cold_p50_ms, result.cold_p95_ms, cold, result.peak_rss_mb))
+                print(String(format: "with a full memory (%d entries): warm p50 %.2f ms, p95 %.2f ms: memory adds %.2f ms at the median",
+                             config.capacity + 1, result.memory_p50_ms, result.memory_p95_ms, result.memory_p50_ms - result.warm_p50_ms))
             }
         }
 
@@ -157,6 +179,8 @@ struct SearchBenchResult: Encodable {
     let mode: String
     let warm_p50_ms: Double
     let warm_p95_ms: Double
+    let memory_p50_ms: Double
+    let memory_p95_ms: Double
     let cold_p50_ms: Double
     let cold_p95_ms: Double
     let peak_rss_mb: Double

@@ -77,6 +77,9 @@ struct MemoryOptions: ParsableArguments {
     @Option(help: "What the topic guard compares entries with: query, results or either.")
     var guardMode: String?
 
+    @Option(help: "Rescale remembered queries' BM25 to the current query's (true/false).")
+    var scaleLexical: Bool?
+
     func config() throws -> MemoryConfig {
         var c = try MemoryConfig.load(home: ModelStore.home())
         if let halfLife {
@@ -86,6 +89,7 @@ struct MemoryOptions: ParsableArguments {
         if let searchDecay { c.searchDecay = searchDecay }
         if let beta { c.beta = beta }
         if let tau { c.tau = tau }
+        if let scaleLexical { c.scaleLexical = scaleLexical }
         if let guardMode {
             guard let g = MemoryConfig.GuardMode(rawValue: guardMode) else { throw ValidationError("--guard-mode: query, results or either") }
             c.guardMode = g

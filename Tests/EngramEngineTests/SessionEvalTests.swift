@@ -1,0 +1,39 @@
+import EngramEmbedding
+import EngramEngine
+import EngramEval
+import EngramMemory
+import Foundation
+import Testing
+
+/// `eval sessions` on medline reproduces the figures of a recorded run
+/// (`engram eval sessions ../shared/datasets/medline --json`, README memory table).
+@Suite(.serialized) struct SessionEvalTests {
+    static let tolerance = 0.003
+
+    @Test func medlineSessionsMatchTheRecordedRun() throws {
+        let folder = EngineSupport.shared.appendingPathComponent("datasets/medline")
+        let collection = try BeirCollection(folder: folder)
+        let sessions = try SearchSession.load(folder.appendingPathComponent("sessions.jsonl").path)
+        #expect(sessions.count == 148)
+        let encoder = try EngineSupport.encoder.get()
+        let store = try BeirEvaluator(collection: collection, encoder: encoder)
+            .prepareIndex(at: EngineSupport.temporaryFolder().appendingPathComponent("medline.sqlite").path)
+        let searcher = try Searcher(store: store, encoder: encoder)
+        let report = try SessionEvaluator(collection: collection, searcher: searcher).evaluate(sessions, config: MemoryConfig())
+        // kind: (sessions, baseline, memory)
+        let recorded: [String: (Int, Double, Double)] = [
+            "drilldown": (28, 0.5917, 0.6869), "fresh": (28, 0.5917, 0.6869), "buried": (28, 0.5917, 0.6615),
+            "stale": (28, 0.5917, 0.5917), "switch": (28, 0.5917, 0.5917), "collide": (8, 0.4363, 0.4371),
+        ]
+        for (kind, (n, baseline, memory)) in recorded {
+            let k = try #require(report.kinds[kind], "missing kind \(kind)")
+            #expect(k.sessions == n)
+            #expect(abs(k.baseline - baseline) <= Self.tolerance, "\(kind) baseline \(k.baseline), recorded \(baseline)")
+            #expect(abs(k.memory - memory) <= Self.tolerance, "\(kind) memory \(k.memory), recorded \(memory)")
+        }
+        // What memory must never do: hurt after a topic switch, or keep helping after a week.
+        #expect(report.kinds["switch"]!.memory >= report.kinds["switch"]!.baseline - 1e-9)
+        #expect(abs(report.kinds["stale"]!.relativeChange) <= 0.02)
+        #expect(report.kinds["drilldown"]!.memory > report.kinds["drilldown"]!.baseline)
+    }
+}
