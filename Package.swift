@@ -35,6 +35,9 @@ let package = Package(
         // Short-term memory: decaying buffer of recent searches, topic guard, re-ranking, explanations.
         .target(name: "EngramMemory", dependencies: ["EngramEngine"], swiftSettings: strict),
 
+        // Personalized ranking reports: HTML with inline SVG charts, Markdown, JSON, CSV.
+        .target(name: "EngramReports", dependencies: ["EngramMemory"], swiftSettings: strict),
+
         // Retrieval evaluation on BEIR-format collections and simulated sessions.
         .target(name: "EngramEval", dependencies: ["EngramEngine", "EngramMemory"], swiftSettings: strict),
 
@@ -42,13 +45,13 @@ let package = Package(
         .executableTarget(
             name: "engram",
             dependencies: [
-                "EngramEmbedding", "EngramEngine", "EngramMemory", "EngramEval",
+                "EngramEmbedding", "EngramEngine", "EngramMemory", "EngramReports", "EngramEval",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
         ),
 
         .testTarget(name: "EngramEmbeddingTests", dependencies: ["EngramEmbedding"]),
-        .testTarget(name: "EngramEngineTests", dependencies: ["EngramEngine", "EngramEval", "EngramMemory"]),
+        .testTarget(name: "EngramEngineTests", dependencies: ["EngramEngine", "EngramEval", "EngramMemory", "EngramReports"]),
     ]
 )

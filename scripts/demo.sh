@@ -16,9 +16,13 @@ for q in "why is the sea higher twice a day" "exponential backoff when a request
 done
 echo "== short-term memory: a search, then a terse follow-up ranked with it (--explain shows how)"
 $ENGRAM memory clear --index "$INDEX" --profile demo >/dev/null
-$ENGRAM search "why the moon makes the sea rise and fall twice a day" --index "$INDEX" --profile demo -n 1 \
+$ENGRAM search "the Moon's gravity stretches the oceans into two tidal bulges" --index "$INDEX" --profile demo -n 1 \
   --at 2026-01-05T10:00:00Z >/dev/null
-$ENGRAM search "neap tides" --index "$INDEX" --profile demo -n 3 --explain --at 2026-01-05T10:01:00Z
+$ENGRAM search "tidal bulges" --index "$INDEX" --profile demo -n 5 --explain --at 2026-01-05T10:01:00Z
+echo
+echo "== personalized ranking report of that session"
+$ENGRAM report --index "$INDEX" --profile demo --at 2026-01-05T10:02:00Z -n 5 -o Indexes/demo-report.html
+echo "report: $(pwd)/Indexes/demo-report.html"
 echo
 echo "== engram status"
 $ENGRAM status --index "$INDEX"

@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libopenblas-dev libsqlite3-dev pkg-config poppler-utils)
+# chromium renders the HTML report in the browser test; poppler-utils gives pdftotext.
+packages=(libopenblas-dev libsqlite3-dev pkg-config poppler-utils chromium)
 # pip fetches the model; python3 may come from elsewhere (pyenv), so apt is asked only when it is absent.
 python3 -m pip --version >/dev/null 2>&1 || packages+=(python3 python3-pip)
 missing=()
@@ -16,6 +17,9 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+
+# The report tests validate JSON against docs/report.schema.json with Python's jsonschema.
+python3 -c 'import jsonschema' 2>/dev/null || python3 -m pip install --quiet jsonschema
 
 swift build -c release --product engram 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true
 test -x .build/release/engram || { echo "setup: build failed" >&2; exit 1; }

@@ -128,23 +128,34 @@ public final class Searcher {
 
     /// Fuses the two sides into one score per document.
     public static func fuse(semantic: DocumentScores, lexical: DocumentScores, options: SearchOptions) -> [Int64: Double] {
+        fusedParts(semantic: semantic, lexical: lexical, options: options).mapValues { $0.semantic + $0.lexical }
+    }
+
+    /// Each side's share of the fused score: α·(min-max normalised cosine) and (1 − α)·(BM25 / max BM25)
+    /// for min-max fusion, 1/(60 + rank) per side for RRF. A fused score is the sum of its two parts.
+    public static func fusedParts(semantic: DocumentScores, lexical: DocumentScores, options: SearchOptions)
+        -> [Int64: (semantic: Double, lexical: Double)]
+    {
         switch options.fusion {
         case .minmax:
             let dense = semantic.values.map(\.score)
             let lo = dense.min() ?? 0, hi = dense.max() ?? 1
             let lexMax = lexical.values.map(\.score).max() ?? 0
-            var out: [Int64: Double] = [:]
+            var out: [Int64: (semantic: Double, lexical: Double)] = [:]
+            out.reserveCapacity(semantic.count)
             for (d, s) in semantic {
                 let dn = hi > lo ? (s.score - lo) / (hi - lo) : 0
                 let ln = lexMax > 0 ? (lexical[d]?.score ?? 0) / lexMax : 0
-                out[d] = options.alpha * dn + (1 - options.alpha) * ln
+                out[d] = (options.alpha * dn, (1 - options.alpha) * ln)
             }
             return out
         case .rrf:
-            var out: [Int64: Double] = [:]
-            for side in [semantic, lexical] {
-                let ranked = side.sorted { $0.value.score > $1.value.score }.prefix(1000)
-                for (r, entry) in ranked.enumerated() { out[entry.key, default: 0] += 1 / (60 + Double(r + 1)) }
+            var out: [Int64: (semantic: Double, lexical: Double)] = [:]
+            for (r, entry) in semantic.sorted(by: { $0.value.score > $1.value.score }).prefix(1000).enumerated() {
+                out[entry.key, default: (0, 0)].semantic = 1 / (60 + Double(r + 1))
+            }
+            for (r, entry) in lexical.sorted(by: { $0.value.score > $1.value.score }).prefix(1000).enumerated() {
+                out[entry.key, default: (0, 0)].lexical = 1 / (60 + Double(r + 1))
             }
             return out
         }

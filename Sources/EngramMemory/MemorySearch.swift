@@ -12,8 +12,10 @@ public struct MemoryExplanation: Sendable {
         /// Cosine between the entry and the result's best chunk.
         public let similarity: Double
     }
-    /// Fused score without memory.
+    /// Fused score without memory, and its semantic and lexical parts (they add up to it).
     public let baseScore: Double
+    public let baseSemantic: Double
+    public let baseLexical: Double
     /// Score with memory minus score without.
     public let memoryScore: Double
     /// Rank without memory (nil when the document was not ranked at all without it).
@@ -62,7 +64,8 @@ public final class MemorySearch {
         let q = vector ?? searcher.encoder.encode(query)
         let semantic0 = options.mode == .lexical ? [:] : try searcher.semanticScores(q)
         let lexical0 = options.mode == .semantic ? [:] : try searcher.lexicalScores(query, options: options)
-        let base = combine(semantic0, lexical0, options)
+        let baseParts = parts(semantic0, lexical0, options)
+        let base = baseParts.mapValues { $0.semantic + $0.lexical }
 
         let weighted = try weigh(entries, query: q, base: base, semantic: semantic0, now: now, searches: searches)
         let active = weighted.filter { $0.weight >= config.floor }
@@ -103,8 +106,9 @@ public final class MemorySearch {
                 MemoryExplanation.Contribution(entryID: $0.entry.id, text: $0.entry.text, weight: $0.weight,
                                                similarity: MemoryModel.cosine($0.entry.vector, chunk))
             }
+            let p = baseParts[hit.documentID] ?? (0, 0)
             explanations.append(MemoryExplanation(
-                baseScore: base[hit.documentID] ?? 0, memoryScore: hit.score - (base[hit.documentID] ?? 0),
+                baseScore: base[hit.documentID] ?? 0, baseSemantic: p.semantic, baseLexical: p.lexical, memoryScore: hit.score - (base[hit.documentID] ?? 0),
                 baseRank: baseRanks[hit.documentID], rank: hit.rank, contributions: contributions))
         }
         let ms = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
@@ -148,10 +152,16 @@ public final class MemorySearch {
     }
 
     func combine(_ semantic: Searcher.DocumentScores, _ lexical: Searcher.DocumentScores, _ options: SearchOptions) -> [Int64: Double] {
+        parts(semantic, lexical, options).mapValues { $0.semantic + $0.lexical }
+    }
+
+    func parts(_ semantic: Searcher.DocumentScores, _ lexical: Searcher.DocumentScores, _ options: SearchOptions)
+        -> [Int64: (semantic: Double, lexical: Double)]
+    {
         switch options.mode {
-        case .semantic: return semantic.mapValues(\.score)
-        case .lexical: return lexical.mapValues(\.score)
-        case .hybrid: return Searcher.fuse(semantic: semantic, lexical: lexical, options: options)
+        case .semantic: return semantic.mapValues { ($0.score, 0) }
+        case .lexical: return lexical.mapValues { (0, $0.score) }
+        case .hybrid: return Searcher.fusedParts(semantic: semantic, lexical: lexical, options: options)
         }
     }
 

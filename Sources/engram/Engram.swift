@@ -12,6 +12,6 @@ struct Engram: AsyncParsableCommand {
             First run:  engram model install
             Then:       engram embed "a sentence" "another one"
             """,
-        subcommands: [IndexCommand.self, SearchCommand.self, OpenCommand.self, MemoryCommand.self, StatusCommand.self, RemoveCommand.self, ModelCommand.self, EmbedCommand.self, EvalCommand.self, BenchCommand.self]
+        subcommands: [IndexCommand.self, SearchCommand.self, OpenCommand.self, MemoryCommand.self, ReportCommand.self, StatusCommand.self, RemoveCommand.self, ModelCommand.self, EmbedCommand.self, EvalCommand.self, BenchCommand.self]
     )
 }

@@ -1,0 +1,129 @@
+import EngramEngine
+import EngramMemory
+import EngramStore
+import Foundation
+
+/// What a personalized ranking report holds; every format is rendered from this one value.
+/// JSON field names and order are documented in `docs/report.schema.json`.
+public struct Report: Sendable, Encodable {
+    public struct Entry: Sendable, Encodable {
+        public let id: Int64
+        public let kind: String
+        public let text: String
+        public let weight: Double
+        public let age_seconds: Double
+        public let searches_since: Int
+    }
+
+    public struct Result: Sendable, Encodable {
+        public let rank: Int
+        /// Rank without memory (nil when memory brought in a document that was not ranked at all).
+        public let base_rank: Int?
+        /// base_rank − rank: positive = moved up.
+        public let delta: Int?
+        /// Not in the top n without memory.
+        public let new_to_top: Bool
+        public let path: String
+        public let line: Int
+        public let title: String
+        public let score: Double
+        public let semantic: Double
+        public let lexical: Double
+        public let memory: Double
+    }
+
+    public struct Baseline: Sendable, Encodable {
+        public let rank: Int
+        public let path: String
+        public let title: String
+        public let score: Double
+    }
+
+    public struct Query: Sendable, Encodable {
+        public let query: String
+        public let at: String
+        public let results: [Result]
+        public let baseline: [Baseline]
+        public let entries: [Entry]
+        public let top3_changed: Bool
+    }
+
+    public struct Summary: Sendable, Encodable {
+        public let queries: Int
+        public let results_moved: Int
+        public let mean_abs_delta_rank: Double
+        public let queries_top3_changed: Int
+    }
+
+    public let title: String
+    public let generated_at: String
+    public let index: String
+    public let profile: String
+    public let half_life_seconds: Double
+    public let n: Int
+    public let queries: [Query]
+    public let summary: Summary
+
+    enum CodingKeys: String, CodingKey {
+        case title, generated_at, index, profile, half_life_seconds, n, queries, summary
+    }
+}
+
+/// Builds a report by re-running queries with and without the profile's memory. Nothing is recorded.
+public struct ReportBuilder {
+    public let store: IndexStore
+    public let searcher: Searcher
+    public let config: MemoryConfig
+    public let profile: String
+
+    public init(store: IndexStore, searcher: Searcher, config: MemoryConfig, profile: String) {
+        (self.store, self.searcher, self.config, self.profile) = (store, searcher, config, profile)
+    }
+
+    /// `queries` empty: the profile's searches still in memory, each replayed at its own time with the
+    /// entries that came before it (what memory did for that search).
+    public func build(queries: [String], n: Int, now: Double, options: SearchOptions = SearchOptions()) throws -> Report {
+        var options = options
+        options.limit = n
+        let all = try store.memoryEntries(profile: profile)
+        let searches = try store.memoryProfile(profile).searches
+        var jobs: [(text: String, at: Double, entries: [IndexStore.MemoryRow], searches: Int)] = []
+        if queries.isEmpty {
+            for e in all where e.kind == "query" && MemoryModel.decay(entry: e, now: now, searches: searches, config: config) >= config.floor {
+                jobs.append((e.text, e.at, all.filter { $0.at < e.at || ($0.at == e.at && $0.id < e.id) }, e.sequence))
+            }
+        } else {
+            jobs = queries.map { ($0, now, all, searches) }
+        }
+        let memory = MemorySearch(searcher: searcher, config: config)
+        var reports: [Report.Query] = []
+        for job in jobs {
+            let m = try memory.search(job.text, entries: job.entries, now: job.at, searches: job.searches, options: options)
+            let baseline = try searcher.search(job.text, options: options).hits
+            let basePaths = Set(baseline.map(\.path))
+            let results = zip(m.response.hits, m.explanations).map { hit, e in
+                Report.Result(rank: hit.rank, base_rank: e.baseRank, delta: e.baseRank.map { $0 - hit.rank },
+                              new_to_top: !basePaths.contains(hit.path), path: hit.path, line: hit.line, title: hit.title,
+                              score: hit.score, semantic: e.baseSemantic, lexical: e.baseLexical, memory: e.memoryScore)
+            }
+            let entries = m.active.sorted { $0.weight > $1.weight }.map {
+                Report.Entry(id: $0.entry.id, kind: $0.entry.kind, text: $0.entry.text, weight: $0.weight,
+                             age_seconds: $0.ageSeconds, searches_since: $0.searchesSince)
+            }
+            let top3 = Array(results.prefix(3).map(\.path)) != Array(baseline.prefix(3).map(\.path))
+            reports.append(Report.Query(query: job.text, at: Self.iso(job.at), results: results,
+                                        baseline: baseline.map { Report.Baseline(rank: $0.rank, path: $0.path, title: $0.title, score: $0.score) },
+                                        entries: entries, top3_changed: top3))
+        }
+        let moved = reports.flatMap(\.results).filter { ($0.delta ?? 1) != 0 }
+        let deltas = reports.flatMap(\.results).map { Double(abs($0.delta ?? (n + 1 - $0.rank))) }
+        return Report(
+            title: "Engram personalized ranking report", generated_at: Self.iso(now), index: store.path, profile: profile,
+            half_life_seconds: config.halfLife, n: n, queries: reports,
+            summary: Report.Summary(queries: reports.count, results_moved: moved.count,
+                                    mean_abs_delta_rank: deltas.isEmpty ? 0 : deltas.reduce(0, +) / Double(deltas.count),
+                                    queries_top3_changed: reports.filter(\.top3_changed).count))
+    }
+
+    static func iso(_ t: Double) -> String { Date(timeIntervalSince1970: t).formatted(.iso8601) }
+}
