@@ -27,19 +27,16 @@ public final class BertModel: @unchecked Sendable {
         guard t > 0 else { return [] }
 
         let x = UnsafeMutablePointer<Float>.allocate(capacity: t * h)       // [T, H] hidden state
-        let q = UnsafeMutablePointer<Float>.allocate(capacity: t * h)       // [T, H]
-        let k = UnsafeMutablePointer<Float>.allocate(capacity: t * h)       // [T, H]
-        let v = UnsafeMutablePointer<Float>.allocate(capacity: t * h)       // [T, H]
+        let qkv = UnsafeMutablePointer<Float>.allocate(capacity: t * 3 * h) // [T, 3H]: Q | K | V per row
+        let q = UnsafeMutablePointer<Float>.allocate(capacity: t * h)       // [T, H] (attention output block)
         let ctx = UnsafeMutablePointer<Float>.allocate(capacity: t * h)     // [T, H]
         let up = UnsafeMutablePointer<Float>.allocate(capacity: t * inter)  // [T, I]
-        defer { [x, q, k, v, ctx, up].forEach { $0.deallocate() } }
+        defer { [x, qkv, q, ctx, up].forEach { $0.deallocate() } }
 
         embedTokens(sequences, into: x, threads: threads)
         for layer in weights.layers {
-            linear(x, rows: t, in: h, weight: layer.query, bias: layer.queryBias, out: h, into: q, threads: threads)
-            linear(x, rows: t, in: h, weight: layer.key, bias: layer.keyBias, out: h, into: k, threads: threads)
-            linear(x, rows: t, in: h, weight: layer.value, bias: layer.valueBias, out: h, into: v, threads: threads)
-            attention(q: q, k: k, v: v, offsets: offsets, into: ctx, threads: threads)
+            linear(x, rows: t, in: h, weight: layer.qkv, bias: layer.qkvBias, out: 3 * h, into: qkv, threads: threads)
+            attention(qkv: qkv, offsets: offsets, into: ctx, threads: threads)
             // ctx ← LayerNorm(ctx·Woᵀ + bo + x); then x holds it.
             linear(ctx, rows: t, in: h, weight: layer.attentionOut, bias: layer.attentionOutBias, out: h, into: q, threads: threads)
             Parallel.rows(t, workers: threads) { r in
@@ -99,10 +96,8 @@ public final class BertModel: @unchecked Sendable {
     }
 
     /// Scaled dot-product attention per (sequence, head), the pairs spread across the cores.
-    private func attention(
-        q: UnsafeMutablePointer<Float>, k: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
-        offsets: [Int], into ctx: UnsafeMutablePointer<Float>, threads: Int
-    ) {
+    /// `qkv` rows are [Q | K | V], each H wide.
+    private func attention(qkv: UnsafeMutablePointer<Float>, offsets: [Int], into ctx: UnsafeMutablePointer<Float>, threads: Int) {
         let h = config.hiddenSize, heads = config.heads, d = config.headSize
         let scale = 1 / Float(d).squareRoot()
         let sequences = offsets.count - 1
@@ -111,14 +106,15 @@ public final class BertModel: @unchecked Sendable {
             let start = offsets[s], len = offsets[s + 1] - offsets[s]
             let scores = UnsafeMutablePointer<Float>.allocate(capacity: len * len)  // [L, L]
             defer { scores.deallocate() }
-            let qh = q + start * h + head * d, kh = k + start * h + head * d, vh = v + start * h + head * d
+            let row = qkv + start * 3 * h + head * d
+            let (qh, kh, vh) = (row, row + h, row + 2 * h)
             // scores = Q_h · K_hᵀ / √d   ([L, d] · [d, L])
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(len), Int32(len), Int32(d),
-                        scale, qh, Int32(h), kh, Int32(h), 0, scores, Int32(len))
+                        scale, qh, Int32(3 * h), kh, Int32(3 * h), 0, scores, Int32(len))
             Kernels.softmaxRows(scores, rows: len, cols: len)
             // ctx_h = softmax(scores) · V_h   ([L, L] · [L, d])
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(len), Int32(d), Int32(len),
-                        1, scores, Int32(len), vh, Int32(h), 0, ctx + start * h + head * d, Int32(h))
+                        1, scores, Int32(len), vh, Int32(3 * h), 0, ctx + start * h + head * d, Int32(h))
         }
     }
 
