@@ -10,7 +10,14 @@ struct Engram: AsyncParsableCommand {
             stores them in one SQLite file, and ranks search results by meaning and by words.
 
             First run:  engram model install
-            Then:       engram embed "a sentence" "another one"
+            Then:       engram index ~/notes
+                        engram search "how do tides work"
+                        engram search "spring tides" --explain     (ranked with your last search)
+                        engram report -o report.html
+
+            The index is --index PATH, else $ENGRAM_INDEX, else ./Indexes/default.sqlite when ./Indexes exists, \
+            else $ENGRAM_HOME/Indexes/default.sqlite. The model is --model DIR, else $ENGRAM_MODEL, else \
+            $ENGRAM_HOME/models/all-MiniLM-L6-v2 (ENGRAM_HOME defaults to ~/.local/share/engram).
             """,
         subcommands: [IndexCommand.self, SearchCommand.self, OpenCommand.self, MemoryCommand.self, ReportCommand.self, StatusCommand.self, RemoveCommand.self, ModelCommand.self, EmbedCommand.self, EvalCommand.self, BenchCommand.self]
     )
