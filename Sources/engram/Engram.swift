@@ -12,7 +12,7 @@ struct Engram: AsyncParsableCommand {
             First run:  engram model install
             Then:       engram index ~/notes
                         engram search "how do tides work"
-                        engram search "spring tides" --explain     (ranked with your last search)
+                        engram search "spring tides" --explain
                         engram report -o report.html
 
             The index is --index PATH, else $ENGRAM_INDEX, else ./Indexes/default.sqlite when ./Indexes exists, \
