@@ -15,9 +15,9 @@ public struct MemoryConfig: Sendable, Equatable {
     /// Entries whose effective weight falls below this are ignored.
     public var floor = 0.01
     /// Strength of memory on both sides (query-vector expansion and lexical scores).
-    public var beta = 5.0
+    public var beta = 6.0
     /// Topic guard: an entry counts in full when its similarity to the current topic is well above `tau`.
-    public var tau = 0.7
+    public var tau = 0.71
     /// Width of the guard's logistic step.
     public var gateWidth = 0.05
     /// Weight of an opened result relative to a searched query (a click says more than a query).
