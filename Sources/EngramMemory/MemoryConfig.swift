@@ -95,12 +95,14 @@ public enum MemoryError: Error, CustomStringConvertible {
     case badConfig(path: String, reason: String)
     case noLastSearch(profile: String)
     case noSuchResult(rank: Int, count: Int)
+    case notInLastSearch(path: String)
 
     public var description: String {
         switch self {
         case .badConfig(let path, let reason): return "memory config \(path): \(reason)"
         case .noLastSearch(let p): return "profile \(p) has no search to open a result from: run `engram search` first"
         case .noSuchResult(let rank, let count): return "the last search has \(count) results; there is no rank \(rank)"
+        case .notInLastSearch(let path): return "\(path) is not among the last search's results"
         }
     }
 }

@@ -52,7 +52,7 @@ struct MemorySession {
         } else {
             let absolute = URL(fileURLWithPath: target).standardizedFileURL.path
             guard let r = results.first(where: { $0.path == absolute || $0.path == target || $0.path.hasSuffix("/" + target) }) else {
-                throw MemoryError.noSuchResult(rank: 0, count: results.count)
+                throw MemoryError.notInLastSearch(path: target)
             }
             chosen = r
         }
