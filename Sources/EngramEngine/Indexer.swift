@@ -89,9 +89,8 @@ public final class Indexer {
     /// Indexes documents that are not files (e.g. a collection's records) in one transaction;
     /// a document whose path is already indexed is updated, re-embedding only changed chunks.
     public func index(documents: [PendingDocument], summary: inout IndexSummary) throws {
-        let paths = Set(documents.map(\.path))
-        let existing = Dictionary(try store.documents().filter { paths.contains($0.path) }.map { ($0.path, $0) },
-                                  uniquingKeysWith: { a, _ in a })
+        var existing: [String: IndexStore.Document] = [:]
+        for d in documents { existing[d.path] = try store.document(path: d.path) }
         try write(documents, summary: &summary, existing: existing) { _ in }
     }
 

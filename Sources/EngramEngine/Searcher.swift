@@ -131,6 +131,18 @@ public final class Searcher {
         fusedParts(semantic: semantic, lexical: lexical, options: options).mapValues { $0.semantic + $0.lexical }
     }
 
+    /// Each document's score in the given mode, as its semantic and lexical parts (they add up to it):
+    /// one side alone in semantic or lexical mode, the fused shares in hybrid mode.
+    public static func scoreParts(semantic: DocumentScores, lexical: DocumentScores, options: SearchOptions)
+        -> [Int64: (semantic: Double, lexical: Double)]
+    {
+        switch options.mode {
+        case .semantic: return semantic.mapValues { ($0.score, 0) }
+        case .lexical: return lexical.mapValues { (0, $0.score) }
+        case .hybrid: return fusedParts(semantic: semantic, lexical: lexical, options: options)
+        }
+    }
+
     /// Each side's share of the fused score: α·(min-max normalised cosine) and (1 − α)·(BM25 / max BM25)
     /// for min-max fusion, 1/(60 + rank) per side for RRF. A fused score is the sum of its two parts.
     public static func fusedParts(semantic: DocumentScores, lexical: DocumentScores, options: SearchOptions)
@@ -166,12 +178,7 @@ public final class Searcher {
         let docs = try documents()
         let semantic = options.mode == .lexical ? [:] : try semanticScores(vector ?? encoder.encode(query))
         let lexical = options.mode == .semantic ? [:] : try lexicalScores(query, options: options)
-        let scores: [Int64: Double]
-        switch options.mode {
-        case .semantic: scores = semantic.mapValues(\.score)
-        case .lexical: scores = lexical.mapValues(\.score)
-        case .hybrid: scores = Self.fuse(semantic: semantic, lexical: lexical, options: options)
-        }
+        let scores = Self.scoreParts(semantic: semantic, lexical: lexical, options: options).mapValues { $0.semantic + $0.lexical }
         return scores.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(options.limit)
             .compactMap { entry in docs[entry.key].map { ($0.path, entry.value) } }
     }
@@ -218,12 +225,7 @@ public final class Searcher {
             lexical = try timed("lexical") { try lexicalScores(query, options: options) }
         }
         let hits = try timed("rank") { () throws -> [SearchHit] in
-            let scores: [Int64: Double]
-            switch options.mode {
-            case .semantic: scores = semantic.mapValues(\.score)
-            case .lexical: scores = lexical.mapValues(\.score)
-            case .hybrid: scores = Self.fuse(semantic: semantic, lexical: lexical, options: options)
-            }
+            let scores = Self.scoreParts(semantic: semantic, lexical: lexical, options: options).mapValues { $0.semantic + $0.lexical }
             return try self.hits(scores: scores, semantic: semantic, lexical: lexical, options: options)
         }
         return SearchResponse(query: query, mode: options.mode, hits: hits, timings: timings)

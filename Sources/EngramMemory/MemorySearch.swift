@@ -158,11 +158,7 @@ public final class MemorySearch {
     func parts(_ semantic: Searcher.DocumentScores, _ lexical: Searcher.DocumentScores, _ options: SearchOptions)
         -> [Int64: (semantic: Double, lexical: Double)]
     {
-        switch options.mode {
-        case .semantic: return semantic.mapValues { ($0.score, 0) }
-        case .lexical: return lexical.mapValues { (0, $0.score) }
-        case .hybrid: return Searcher.fusedParts(semantic: semantic, lexical: lexical, options: options)
-        }
+        Searcher.scoreParts(semantic: semantic, lexical: lexical, options: options)
     }
 
     static func ranks(_ scores: [Int64: Double]) -> [Int64: Int] {

@@ -119,6 +119,13 @@ public final class IndexStore {
         return try s.step() ? document(s) : nil
     }
 
+    public func document(path: String) throws -> Document? {
+        let s = try db.statement("SELECT id, path, size, mtime, hash, type, title, indexed_at FROM documents WHERE path = ?")
+        defer { s.reset() }
+        try s.bind([.text(path)])
+        return try s.step() ? document(s) : nil
+    }
+
     private func document(_ s: Statement) -> Document {
         Document(id: s.int(0), path: s.text(1), size: s.int(2), mtime: s.double(3), hash: s.text(4),
                  type: s.text(5), title: s.text(6), indexedAt: s.double(7))
