@@ -78,7 +78,11 @@ public struct SessionEvaluator {
         self.searcher = searcher
     }
 
-    public func evaluate(_ sessions: [SearchSession], config: MemoryConfig, options: SearchOptions = SearchOptions()) throws -> SessionsReport {
+    /// `details`, when given, receives every session's raw scores (see ``SessionDetail``).
+    public func evaluate(
+        _ sessions: [SearchSession], config: MemoryConfig, options: SearchOptions = SearchOptions(),
+        details: ((SessionDetail) throws -> Void)? = nil
+    ) throws -> SessionsReport {
         var options = options
         options.limit = 10
         let prefix = "beir:\(collection.name)/"
@@ -111,13 +115,18 @@ public struct SessionEvaluator {
             let full = fullText[s.qrels_query].map { try? searcher.rank($0, vector: vectors[$0], options: options).map(\.path) } ?? nil
             let concatText = (s.history.last.map { $0.query + " " } ?? "") + s.query
             let concat = try searcher.rank(concatText, vector: vectors[concatText] ?? searcher.encoder.encode(concatText), options: options).map(\.path)
+            let scores = ["memory": ndcg(withMemory.response.hits.map(\.path), s), "baseline": ndcg(baseline, s),
+                          "full_query": ndcg(full ?? [], s), "concat": ndcg(concat, s)]
             var t = sums[s.kind] ?? (0, 0, 0, 0, 0)
             t.n += 1
-            t.memory += ndcg(withMemory.response.hits.map(\.path), s)
-            t.baseline += ndcg(baseline, s)
-            t.full += ndcg(full ?? [], s)
-            t.concat += ndcg(concat, s)
+            t.memory += scores["memory"]!
+            t.baseline += scores["baseline"]!
+            t.full += scores["full_query"]!
+            t.concat += scores["concat"]!
             sums[s.kind] = t
+            if let details {
+                try details(detail(s, vectors: vectors, decays: withMemory.entries.map(\.decay), options: options, ndcg: scores))
+            }
         }
         return SessionsReport(dataset: collection.name, kinds: sums.mapValues { t in
             let n = Double(t.n)

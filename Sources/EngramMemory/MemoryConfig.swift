@@ -24,6 +24,8 @@ public struct MemoryConfig: Sendable, Equatable {
     public var openWeight = 1.5
     /// What the guard compares an entry with (see `GuardMode`).
     public var guardMode: GuardMode = .query
+    /// In `.margin` mode, how much of the query's best chunk cosine is subtracted from the entry's cosine.
+    public var marginWeight = 0.5
     /// Rescale each entry's BM25 scores to the current query's maximum before adding them, so β means
     /// the same for a long remembered query as for a short one.
     public var scaleLexical = true
@@ -38,6 +40,9 @@ public struct MemoryConfig: Sendable, Equatable {
         case results
         /// The larger of the two.
         case either
+        /// The entry's cosine to the query minus `marginWeight` × the query's best chunk cosine: the entry
+        /// judged against the closest thing the collection holds, which evens out collections' cosine scales.
+        case margin
     }
 
     /// Applies the config file and environment over the defaults.
@@ -76,6 +81,12 @@ public struct MemoryConfig: Sendable, Equatable {
         case "beta": beta = try number()
         case "tau": tau = try number()
         case "open_weight": openWeight = try number()
+        case "margin_weight": marginWeight = try number()
+        case "guard":
+            guard let g = GuardMode(rawValue: value) else {
+                throw MemoryError.badConfig(path: source, reason: "guard: \"\(value)\" is not one of \(GuardMode.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            guardMode = g
         case "scale_lexical": scaleLexical = value == "true" || value == "1"
         default: throw MemoryError.badConfig(path: source, reason: "unknown memory setting \(key)")
         }

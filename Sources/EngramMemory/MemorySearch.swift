@@ -135,6 +135,8 @@ public final class MemorySearch {
             }
             if n > 0 { centroid = sum }
         }
+        // Lexical mode has no semantic scores: the margin is then taken against a perfect match.
+        let best = semantic.values.lazy.map(\.score).max() ?? 1
         return entries.map { e in
             let toQuery = MemoryModel.cosine(q, e.vector)
             let toResults = centroid.map { MemoryModel.cosine($0, e.vector) } ?? toQuery
@@ -143,6 +145,7 @@ public final class MemorySearch {
             case .query: similarity = toQuery
             case .results: similarity = toResults
             case .either: similarity = max(toQuery, toResults)
+            case .margin: similarity = toQuery - config.marginWeight * best
             }
             return WeightedEntry(
                 entry: e, decay: MemoryModel.decay(entry: e, now: now, searches: searches, config: config),

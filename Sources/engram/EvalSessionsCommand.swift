@@ -32,6 +32,9 @@ extension EvalCommand {
         @Option(help: "Model folder (default: $ENGRAM_MODEL, else the installed default model).")
         var model: String?
 
+        @Option(help: "Also write every session's raw scores (candidates' cosine and BM25 for the target and each history entry) as JSON lines to this file, for analysis.")
+        var details: String?
+
         @Flag(help: "Print JSON: {\"dataset\", \"kinds\": {KIND: {\"sessions\", \"ndcg@10_memory\", \"ndcg@10_baseline\", \"ndcg@10_full_query\", ...}}}.")
         var json = false
 
@@ -44,7 +47,18 @@ extension EvalCommand {
             let store = try evaluator.prepareIndex(at: index ?? BeirEvaluator.cachePath(for: collection)) { progress.update(done: $0, total: $1) }
             progress.finish()
             let searcher = try Searcher(store: store, encoder: encoder)
-            let report = try SessionEvaluator(collection: collection, searcher: searcher).evaluate(list, config: try memory.config())
+            var sink: FileHandle?
+            if let details {
+                guard FileManager.default.createFile(atPath: details, contents: nil), let h = FileHandle(forWritingAtPath: details) else {
+                    throw ValidationError("--details: cannot write \(details)")
+                }
+                sink = h
+            }
+            defer { try? sink?.close() }
+            let lines = JSONEncoder()
+            let report = try SessionEvaluator(collection: collection, searcher: searcher).evaluate(
+                list, config: try memory.config(),
+                details: sink.map { h in { try h.write(contentsOf: lines.encode($0) + Data("\n".utf8)) } })
             if json {
                 try printJSON(report)
                 return
@@ -74,8 +88,11 @@ struct MemoryOptions: ParsableArguments {
     @Option(help: "Topic guard threshold τ.")
     var tau: Double?
 
-    @Option(help: "What the topic guard compares entries with: query, results or either.")
+    @Option(help: "What the topic guard compares entries with: query, results, either or margin.")
     var guardMode: String?
+
+    @Option(help: "In margin mode, the share of the query's best chunk cosine subtracted from an entry's cosine.")
+    var marginWeight: Double?
 
     @Option(help: "Rescale remembered queries' BM25 to the current query's (true/false).")
     var scaleLexical: Bool?
@@ -90,8 +107,9 @@ struct MemoryOptions: ParsableArguments {
         if let beta { c.beta = beta }
         if let tau { c.tau = tau }
         if let scaleLexical { c.scaleLexical = scaleLexical }
+        if let marginWeight { c.marginWeight = marginWeight }
         if let guardMode {
-            guard let g = MemoryConfig.GuardMode(rawValue: guardMode) else { throw ValidationError("--guard-mode: query, results or either") }
+            guard let g = MemoryConfig.GuardMode(rawValue: guardMode) else { throw ValidationError("--guard-mode: query, results, either or margin") }
             c.guardMode = g
         }
         return c

@@ -96,6 +96,24 @@ import Testing
         #expect(active?.isEmpty == true)
     }
 
+    @Test func theMarginGuardJudgesAnEntryAgainstTheQuerysBestChunk() throws {
+        let index = try demoIndex()
+        let history = "how the moon's gravity raises two tidal bulges"
+        _ = try search(history, index, ["--at", "2026-01-05T10:00:00Z", "--profile", "m"])
+        let plain = try search("tides", index, ["--at", "2026-01-05T10:01:00Z", "--profile", "m", "--incognito"])
+        let margin = try search("tides", index, ["--at", "2026-01-05T10:01:00Z", "--profile", "m", "--incognito",
+                                                  "--guard-mode", "margin", "--margin-weight", "0.75"])
+        func entry(_ r: [String: Any]) throws -> [String: Any] {
+            try #require(((r["memory"] as? [String: Any])?["entries"] as? [[String: Any]])?.first)
+        }
+        let cosine = try #require(try entry(plain)["similarity"] as? Double)
+        // Without memory, in semantic mode, the top hit's score is the query's best chunk cosine.
+        let alone = try search("tides", index, ["--no-memory", "--mode", "semantic"])
+        let best = try #require((alone["results"] as? [[String: Any]])?.first?["score"] as? Double)
+        let judged = try #require(try entry(margin)["similarity"] as? Double)
+        #expect(abs(judged - (cosine - 0.75 * best)) < 1e-6, "margin \(judged), cosine \(cosine), best \(best)")
+    }
+
     @Test func explainRanksWithoutMemoryEqualANoMemorySearch() throws {
         let index = try demoIndex()
         _ = try search("how the moon's gravity raises two tidal bulges", index, ["--at", "2026-01-05T10:00:00Z", "--profile", "x"])

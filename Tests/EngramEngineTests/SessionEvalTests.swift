@@ -19,7 +19,9 @@ import Testing
         let store = try BeirEvaluator(collection: collection, encoder: encoder)
             .prepareIndex(at: EngineSupport.temporaryFolder().appendingPathComponent("medline.sqlite").path)
         let searcher = try Searcher(store: store, encoder: encoder)
-        let report = try SessionEvaluator(collection: collection, searcher: searcher).evaluate(sessions, config: MemoryConfig())
+        var details: [SessionDetail] = []
+        let report = try SessionEvaluator(collection: collection, searcher: searcher)
+            .evaluate(sessions, config: MemoryConfig()) { details.append($0) }
         // kind: (sessions, baseline, memory)
         let recorded: [String: (Int, Double, Double)] = [
             "drilldown": (28, 0.5917, 0.6924), "fresh": (28, 0.5917, 0.6924), "buried": (28, 0.5917, 0.6648),
@@ -35,5 +37,18 @@ import Testing
         #expect(report.kinds["switch"]!.memory >= report.kinds["switch"]!.baseline - 1e-9)
         #expect(abs(report.kinds["stale"]!.relativeChange) <= 0.02)
         #expect(report.kinds["drilldown"]!.memory > report.kinds["drilldown"]!.baseline)
+
+        // The raw scores written by --details rebuild each target's baseline ranking exactly.
+        #expect(details.count == sessions.count)
+        for d in details {
+            let t = d.target
+            let fused = d.docs.mapValues { v in
+                0.6 * (t.cosMax > t.cosMin ? (v[0] - t.cosMin) / (t.cosMax - t.cosMin) : 0) + 0.4 * (t.bm25Max > 0 ? v[1] / t.bm25Max : 0)
+            }
+            let ranking = fused.sorted { $0.value > $1.value }.prefix(10).map(\.key)
+            let ndcg = Metrics.ndcg(ranking: ranking, judgments: d.qrels, k: 10)
+            #expect(abs(ndcg - d.ndcg["baseline"]!) < 1e-6, "\(d.id): rebuilt \(ndcg), evaluated \(d.ndcg["baseline"]!)")
+            #expect(d.docs.values.allSatisfy { $0.count == 2 * (1 + d.entries.count) })
+        }
     }
 }

@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""Can anything the engine sees tell a continuation from a collision? Reads the per-session raw scores
+of `engram eval sessions DIR --details FILE` and prints, per collection:
+
+1. AUC of guard features for drilldown vs collide and for related vs collide (0.5 = no better than chance);
+2. an agreement re-rank with no guard: the target's base top 100 re-scored as base + λ · (the history
+   entry's own base score), relative nDCG@10 change per kind.
+
+Only single-entry sessions (drilldown, switch, collide, related) are used.
+
+Usage: memory_features.py [--engram BIN] [--datasets DIR] [--work DIR]
+"""
+import argparse, collections, json, math, os, subprocess
+
+KINDS = ("related", "collide", "switch", "drilldown")
+
+
+def ndcg(ranking, qrels, k=10):
+    dcg = sum(qrels.get(d, 0) / math.log2(i + 2) for i, d in enumerate(ranking[:k]))
+    ideal = sorted(qrels.values(), reverse=True)[:k]
+    idcg = sum(g / math.log2(i + 2) for i, g in enumerate(ideal))
+    return dcg / idcg if idcg > 0 else 0.0
+
+
+def fused(s, j, alpha=0.6):
+    """Min-max fusion of side j (0 = target, 1 = the history entry), exactly as the engine computes it."""
+    side = s["target"] if j == 0 else s["entries"][j - 1]
+    lo, hi, bm = side["cosMin"], side["cosMax"], side["bm25Max"]
+    return {d: alpha * ((v[2 * j] - lo) / (hi - lo) if hi > lo else 0) + (1 - alpha) * (v[2 * j + 1] / bm if bm > 0 else 0)
+            for d, v in s["docs"].items()}
+
+
+def ranked(scores):
+    return [d for d, _ in sorted(scores.items(), key=lambda x: (-x[1], x[0]))]
+
+
+def auc(pos, neg):
+    if not pos or not neg:
+        return float("nan")
+    return sum(1 if p > n else 0.5 if p == n else 0 for p in pos for n in neg) / (len(pos) * len(neg))
+
+
+FEATURES = {
+    "cosine": lambda s: s["entries"][0]["similarity"],
+    "margin .5": lambda s: s["entries"][0]["similarity"] - 0.5 * s["target"]["cosMax"],
+    "margin .75": lambda s: s["entries"][0]["similarity"] - 0.75 * s["target"]["cosMax"],
+    "top-20 overlap": lambda s: len(set(s["_base"][:20]) & set(ranked(fused(s, 1))[:20])),
+}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--engram", default=".build/release/engram")
+    ap.add_argument("--datasets", default="../shared/datasets")
+    ap.add_argument("--work", default="/tmp/engram-memory-features")
+    a = ap.parse_args()
+    os.makedirs(a.work, exist_ok=True)
+    names = sorted(d for d in os.listdir(a.datasets) if os.path.exists(os.path.join(a.datasets, d, "sessions.jsonl")))
+    data = {}
+    for name in names:
+        path = os.path.join(a.work, name + ".jsonl")
+        subprocess.run([a.engram, "eval", "sessions", os.path.join(a.datasets, name), "--json", "--details", path],
+                       check=True, capture_output=True)
+        sessions = [json.loads(line) for line in open(path, encoding="utf-8")]
+        data[name] = [s for s in sessions if s["kind"] in KINDS and len(s["entries"]) == 1]
+        for s in data[name]:
+            s["_t"] = fused(s, 0)
+            s["_base"] = ranked(s["_t"])
+
+    print("| feature | " + " | ".join(f"{n} dd/collide · related/collide" for n in names) + " |")
+    print("|---|" + "---:|" * len(names))
+    for label, f in FEATURES.items():
+        cells = []
+        for n in names:
+            by = collections.defaultdict(list)
+            for s in data[n]:
+                by[s["kind"]].append(f(s))
+            cells.append(f"{auc(by['drilldown'], by['collide']):.2f} · {auc(by['related'], by['collide']):.2f}")
+        print(f"| {label} | " + " | ".join(cells) + " |")
+
+    print("\n| agreement re-rank, no guard | " + " | ".join(KINDS) + " |")
+    print("|---|" + "---|" * len(KINDS))
+    for lam in (0.05, 0.1, 0.2):
+        rel = {}
+        for n in names:
+            sums = collections.defaultdict(lambda: [0.0, 0.0])
+            for s in data[n]:
+                e, top = fused(s, 1), s["_base"][:100]
+                new = ranked({d: s["_t"][d] + lam * e[d] for d in top})
+                sums[s["kind"]][0] += ndcg(s["_base"], s["qrels"])
+                sums[s["kind"]][1] += ndcg(new, s["qrels"])
+            rel[n] = {k: (v[1] - v[0]) / v[0] * 100 if v[0] else 0.0 for k, v in sums.items()}
+        cells = [" ".join(f"{rel[n][k]:+.1f}" if k in rel[n] else "—" for n in names) for k in KINDS]
+        print(f"| λ {lam} ({', '.join(names)}) | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+import EngramEngine
+import EngramMemory
+import Foundation
+
+/// Raw per-session scores, for studying how memory should combine the target with its history
+/// outside the engine (`engram eval sessions --details FILE`).
+///
+/// Candidates are the union of the target's top 200 and each history entry's top 50 under the base
+/// ranker. For each candidate the file holds the target's cosine and BM25 and every entry's cosine
+/// and BM25, plus each side's normalising constants over the whole collection, so min-max fusion can
+/// be recomputed exactly for these documents.
+public struct SessionDetail: Encodable {
+    public struct Side: Encodable {
+        public var text: String
+        public var cosMin: Double
+        public var cosMax: Double
+        public var bm25Max: Double
+        /// Entries only: cosine to the target query and decay weight at the target's time.
+        public var similarity: Double?
+        public var decay: Double?
+    }
+    public var id: String
+    public var kind: String
+    public var target: Side
+    public var entries: [Side]
+    /// Document id → [target cos, target bm25, entry₁ cos, entry₁ bm25, …].
+    public var docs: [String: [Double]]
+    public var qrels: [String: Int]
+    public var ndcg: [String: Double]
+}
+
+extension SessionEvaluator {
+    func detail(
+        _ s: SearchSession, vectors: [String: [Float]], decays: [Double], options: SearchOptions, ndcg: [String: Double]
+    ) throws -> SessionDetail {
+        let prefix = "beir:\(collection.name)/"
+        let docs = try searcher.documents()
+        let texts = [s.query] + s.history.map(\.query)
+        var sides: [(semantic: Searcher.DocumentScores, lexical: Searcher.DocumentScores)] = []
+        var candidates = Set<Int64>()
+        for (i, text) in texts.enumerated() {
+            let semantic = try searcher.semanticScores(vectors[text]!)
+            let lexical = try searcher.lexicalScores(text, options: options)
+            sides.append((semantic, lexical))
+            let fused = Searcher.fuse(semantic: semantic, lexical: lexical, options: options)
+            let top = fused.sorted { $0.value > $1.value }.prefix(i == 0 ? 200 : 50)
+            candidates.formUnion(top.map(\.key))
+        }
+        func side(_ i: Int) -> SessionDetail.Side {
+            let cos = sides[i].semantic.values.map(\.score)
+            return SessionDetail.Side(
+                text: texts[i], cosMin: cos.min() ?? 0, cosMax: cos.max() ?? 0,
+                bm25Max: sides[i].lexical.values.map(\.score).max() ?? 0,
+                similarity: i == 0 ? nil : MemoryModel.cosine(vectors[s.query]!, vectors[texts[i]]!),
+                decay: i == 0 ? nil : decays[i - 1])
+        }
+        var rows: [String: [Double]] = [:]
+        for d in candidates {
+            guard let path = docs[d]?.path else { continue }
+            rows[String(path.dropFirst(prefix.count))] = sides.flatMap { [$0.semantic[d]?.score ?? 0, $0.lexical[d]?.score ?? 0] }
+        }
+        return SessionDetail(
+            id: s.id, kind: s.kind, target: side(0), entries: (1..<texts.count).map(side), docs: rows,
+            qrels: collection.qrels[s.qrels_query] ?? [:], ndcg: ndcg)
+    }
+}
