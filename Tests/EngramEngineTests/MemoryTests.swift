@@ -45,6 +45,24 @@ import Testing
         #expect(MemoryModel.evictions(Array(entries.prefix(3)), now: 100, searches: 3, config: c).isEmpty)
     }
 
+    @Test func settingsComeFromTheConfigFileThenTheEnvironment() throws {
+        let home = EngineSupport.temporaryFolder()
+        let file = home.appendingPathComponent("config.json")
+        try Data(#"{"memory": {"half_life": "2h", "guard": "margin", "margin_weight": 0.75, "tau": 0.4}}"#.utf8).write(to: file)
+        let c = try MemoryConfig.load(environment: ["ENGRAM_MEMORY_TAU": "0.3"], home: home)
+        #expect(c.halfLife == 7200)
+        #expect(c.guardMode == .margin)
+        #expect(c.marginWeight == 0.75)
+        #expect(c.tau == 0.3)
+
+        try Data(#"{"memory": {"guard": "words"}}"#.utf8).write(to: file)
+        #expect {
+            try MemoryConfig.load(environment: [:], home: home)
+        } throws: { error in
+            "\(error)".contains(file.path) && "\(error)".contains("\"words\"")
+        }
+    }
+
     func demoIndex() throws -> String {
         let index = EngineSupport.temporaryFolder().appendingPathComponent("memory.sqlite").path
         let (s, _, e) = try EngineSupport.run(["index", EngineSupport.fixtures.path, "--index", index, "--quiet"])
