@@ -61,13 +61,19 @@ public final class MemorySearch {
         options: SearchOptions
     ) throws -> MemoryResult {
         let started = DispatchTime.now()
-        let q = vector ?? searcher.encoder.encode(query)
-        let semantic0 = options.mode == .lexical ? [:] : try searcher.semanticScores(q)
-        let lexical0 = options.mode == .semantic ? [:] : try searcher.lexicalScores(query, options: options)
-        let baseParts = parts(semantic0, lexical0, options)
-        let base = baseParts.mapValues { $0.semantic + $0.lexical }
+        var timings: [String: Double] = [:]
+        func timed<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
+            let start = DispatchTime.now()
+            defer { timings[name, default: 0] += Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6 }
+            return try body()
+        }
+        let q = timed("embed") { vector ?? searcher.encoder.encode(query) }
+        let semantic0 = try timed("semantic") { options.mode == .lexical ? [:] : try searcher.semanticScores(q) }
+        let lexical0 = try timed("lexical") { options.mode == .semantic ? [:] : try searcher.lexicalScores(query, options: options) }
+        let baseParts = timed("fuse") { parts(semantic0, lexical0, options) }
+        let base = timed("fuse") { baseParts.mapValues { $0.semantic + $0.lexical } }
 
-        let weighted = try weigh(entries, query: q, base: base, semantic: semantic0, now: now, searches: searches)
+        let weighted = try timed("guard") { try weigh(entries, query: q, base: base, semantic: semantic0, now: now, searches: searches) }
         let active = weighted.filter { $0.weight >= config.floor }
         var semantic = semantic0, lexical = lexical0, fused = base
         if !active.isEmpty {
@@ -77,28 +83,31 @@ public final class MemorySearch {
                     for j in expanded.indices { expanded[j] += config.beta * a.weight * Double(a.entry.vector[j]) }
                 }
                 let norm = expanded.reduce(0) { $0 + $1 * $1 }.squareRoot()
-                semantic = try searcher.semanticScores(expanded.map { Float($0 / max(norm, 1e-12)) })
+                semantic = try timed("memory_semantic") { try searcher.semanticScores(expanded.map { Float($0 / max(norm, 1e-12)) }) }
             }
             if options.mode != .semantic {
-                let targetMax = lexical0.values.map(\.score).max() ?? 0
-                for a in active {
-                    let scores = try searcher.lexicalScores(a.entry.text, options: options)
-                    let entryMax = scores.values.map(\.score).max() ?? 0
-                    let scale = config.scaleLexical ? (entryMax > 0 && targetMax > 0 ? targetMax / entryMax : 0) : 1
-                    for (d, s) in scores {
-                        let add = config.beta * a.weight * s.score * scale
-                        if let current = lexical[d] {
-                            lexical[d] = (current.score + add, current.chunkID)
-                        } else {
-                            lexical[d] = (add, s.chunkID)
+                try timed("memory_lexical") {
+                    let targetMax = lexical0.values.map(\.score).max() ?? 0
+                    for a in active {
+                        let scores = try searcher.lexicalScores(a.entry.text, options: options)
+                        let entryMax = scores.values.map(\.score).max() ?? 0
+                        let scale = config.scaleLexical ? (entryMax > 0 && targetMax > 0 ? targetMax / entryMax : 0) : 1
+                        for (d, s) in scores {
+                            let add = config.beta * a.weight * s.score * scale
+                            if let current = lexical[d] {
+                                lexical[d] = (current.score + add, current.chunkID)
+                            } else {
+                                lexical[d] = (add, s.chunkID)
+                            }
                         }
                     }
                 }
             }
-            fused = combine(semantic, lexical, options)
+            fused = timed("fuse") { combine(semantic, lexical, options) }
         }
-        let hits = try searcher.hits(scores: fused, semantic: semantic, lexical: lexical, options: options)
-        let baseRanks = Self.ranks(base)
+        let hits = try timed("rank") { try searcher.hits(scores: fused, semantic: semantic, lexical: lexical, options: options) }
+        let explainStart = DispatchTime.now()
+        let baseRanks = Self.ranks(of: hits.map(\.documentID), in: base)
         var explanations: [MemoryExplanation] = []
         for hit in hits {
             let chunk = try searcher.chunkVector(hit.chunkID) ?? []
@@ -111,8 +120,10 @@ public final class MemorySearch {
                 baseScore: base[hit.documentID] ?? 0, baseSemantic: p.semantic, baseLexical: p.lexical, memoryScore: hit.score - (base[hit.documentID] ?? 0),
                 baseRank: baseRanks[hit.documentID], rank: hit.rank, contributions: contributions))
         }
-        let ms = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
-        return MemoryResult(response: SearchResponse(query: query, mode: options.mode, hits: hits, timings: ["search_with_memory": ms]),
+        let end = DispatchTime.now().uptimeNanoseconds
+        timings["explain"] = Double(end - explainStart.uptimeNanoseconds) / 1e6
+        timings["search_with_memory"] = Double(end - started.uptimeNanoseconds) / 1e6
+        return MemoryResult(response: SearchResponse(query: query, mode: options.mode, hits: hits, timings: timings),
                             explanations: explanations, entries: weighted, floor: config.floor)
     }
 
@@ -164,8 +175,16 @@ public final class MemorySearch {
         Searcher.scoreParts(semantic: semantic, lexical: lexical, options: options)
     }
 
-    static func ranks(_ scores: [Int64: Double]) -> [Int64: Int] {
-        let sorted = scores.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
-        return Dictionary(uniqueKeysWithValues: sorted.enumerated().map { ($1.key, $0 + 1) })
+    /// The rank each of `documents` has in `scores` (ties broken by id, as `Searcher.hits` does), found by
+    /// counting what ranks above it: a few documents need no sort of the whole collection.
+    static func ranks(of documents: [Int64], in scores: [Int64: Double]) -> [Int64: Int] {
+        var out: [Int64: Int] = [:]
+        for d in documents {
+            guard let s = scores[d] else { continue }
+            var above = 0
+            for (other, t) in scores where t > s || (t == s && other < d) { above += 1 }
+            out[d] = above + 1
+        }
+        return out
     }
 }

@@ -101,10 +101,12 @@ extension BenchCommand {
             options.mode = mode
             _ = try searcher.search(texts[0], options: options)  // loads the matrix once
             var warm: [Double] = []
+            var stages: [String: [Double]] = [:]
             for i in 0..<count {
                 let start = DispatchTime.now()
-                _ = try searcher.search(texts[i % texts.count], options: options)
+                let response = try searcher.search(texts[i % texts.count], options: options)
                 warm.append(Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6)
+                for (stage, ms) in response.timings where stage != "load" { stages[stage, default: []].append(ms) }
             }
             // The same queries with a full memory (32 entries, the profile capacity, the latest one on topic).
             let config = MemoryConfig()
@@ -112,6 +114,7 @@ extension BenchCommand {
             let memoryVectors = searcher.encoder.encode(Array(texts.prefix(config.capacity)))
             let memorySearch = MemorySearch(searcher: searcher, config: config)
             var withMemory: [Double] = []
+            var memoryStages: [String: [Double]] = [:]
             for i in 0..<count {
                 let text = texts[i % texts.count]
                 var entries = zip(texts.prefix(config.capacity), memoryVectors).enumerated().map { j, tv in
@@ -121,8 +124,9 @@ extension BenchCommand {
                 entries.append(IndexStore.MemoryRow(id: 999, profile: "bench", kind: "query", text: text + " in detail",
                                                     vector: searcher.encoder.encode(text + " in detail"), at: now - 30, sequence: config.capacity))
                 let start = DispatchTime.now()
-                _ = try memorySearch.search(text, entries: entries, now: now, searches: config.capacity + 1, options: options)
+                let result = try memorySearch.search(text, entries: entries, now: now, searches: config.capacity + 1, options: options)
                 withMemory.append(Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6)
+                for (stage, ms) in result.response.timings where stage != "search_with_memory" { memoryStages[stage, default: []].append(ms) }
             }
             var coldTimes: [Double] = []
             let binary = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
@@ -140,6 +144,8 @@ extension BenchCommand {
             let result = SearchBenchResult(
                 documents: stats.documents, chunks: stats.chunks, mode: mode.rawValue,
                 warm_p50_ms: Self.percentile(warm, 0.5), warm_p95_ms: Self.percentile(warm, 0.95),
+                stage_p50_ms: stages.mapValues { Self.percentile($0, 0.5) },
+                memory_stage_p50_ms: memoryStages.mapValues { Self.percentile($0, 0.5) },
                 memory_p50_ms: Self.percentile(withMemory, 0.5), memory_p95_ms: Self.percentile(withMemory, 0.95),
                 cold_p50_ms: Self.percentile(coldTimes, 0.5), cold_p95_ms: Self.percentile(coldTimes, 0.95),
                 peak_rss_mb: ProcessStats.peakRSSMegabytes())
@@ -149,8 +155,13 @@ extension BenchCommand {
                 print(String(format: "search (%@) over %d documents / %d chunks: warm p50 %.2f ms, p95 %.2f ms (%d queries); cold process p50 %.0f ms, p95 %.0f ms (%d runs); peak RSS %.0f MB",
                              mode.rawValue, stats.documents, stats.chunks, result.warm_p50_ms, result.warm_p95_ms, count,
                              result.cold_p50_ms, result.cold_p95_ms, cold, result.peak_rss_mb))
+                let order = ["embed", "semantic", "lexical", "rank"].filter { result.stage_p50_ms[$0] != nil }
+                print("warm stages, p50: " + order.map { String(format: "%@ %.2f ms", $0, result.stage_p50_ms[$0]!) }.joined(separator: ", "))
                 print(String(format: "with a full memory (%d entries): warm p50 %.2f ms, p95 %.2f ms: memory adds %.2f ms at the median",
                              config.capacity + 1, result.memory_p50_ms, result.memory_p95_ms, result.memory_p50_ms - result.warm_p50_ms))
+                let memoryOrder = ["embed", "semantic", "lexical", "guard", "memory_semantic", "memory_lexical", "fuse", "rank", "explain"]
+                    .filter { result.memory_stage_p50_ms[$0] != nil }
+                print("memory stages, p50: " + memoryOrder.map { String(format: "%@ %.2f ms", $0, result.memory_stage_p50_ms[$0]!) }.joined(separator: ", "))
             }
         }
 
@@ -179,6 +190,10 @@ struct SearchBenchResult: Encodable {
     let mode: String
     let warm_p50_ms: Double
     let warm_p95_ms: Double
+    /// Median of each stage of a warm search (embed, semantic, lexical, rank).
+    let stage_p50_ms: [String: Double]
+    /// The same for a search with a full memory (plus guard, memory_semantic, memory_lexical, fuse, explain).
+    let memory_stage_p50_ms: [String: Double]
     let memory_p50_ms: Double
     let memory_p95_ms: Double
     let cold_p50_ms: Double

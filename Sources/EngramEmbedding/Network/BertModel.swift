@@ -74,12 +74,22 @@ public final class BertModel: @unchecked Sendable {
         }
     }
 
-    /// y[rows, out] = x[rows, in] · Wᵀ + b, rows split across the cores.
+    /// y[rows, out] = x[rows, in] · Wᵀ + b. Many rows are split across the cores by rows; a few rows (one
+    /// short query) by output columns, so that both cores share the weights' reading and packing.
     private func linear(
         _ x: UnsafePointer<Float>, rows: Int, in n: Int, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
         out m: Int, into y: UnsafeMutablePointer<Float>, threads: Int
     ) {
-        Parallel.rows(rows, grain: 64, workers: threads) { r in
+        let grain = 64
+        if rows < 2 * grain && threads > 1 {
+            Parallel.rows(m, grain: 128, workers: threads) { c in
+                for i in 0..<rows { (y + i * m + c.lowerBound).update(from: bias + c.lowerBound, count: c.count) }
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(c.count), Int32(n),
+                            1, x, Int32(n), weight + c.lowerBound * n, Int32(n), 1, y + c.lowerBound, Int32(m))
+            }
+            return
+        }
+        Parallel.rows(rows, grain: grain, workers: threads) { r in
             let yr = y + r.lowerBound * m
             for i in 0..<r.count { (yr + i * m).update(from: bias, count: m) }
             // Hot: ~all of the FLOPs of the network are in these calls.
