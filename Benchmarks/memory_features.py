@@ -45,6 +45,9 @@ FEATURES = {
     "margin .5": lambda s: s["entries"][0]["similarity"] - 0.5 * s["target"]["cosMax"],
     "margin .75": lambda s: s["entries"][0]["similarity"] - 0.75 * s["target"]["cosMax"],
     "top-20 overlap": lambda s: len(set(s["_base"][:20]) & set(ranked(fused(s, 1))[:20])),
+    # How well the current query scores what the history found.
+    "query on history's top 10": lambda s: sum(s["_t"][d] for d in ranked(fused(s, 1))[:10]) / 10,
+    "history's top 10 in query's top 50": lambda s: len(set(ranked(fused(s, 1))[:10]) & set(s["_base"][:50])),
 }
 
 
