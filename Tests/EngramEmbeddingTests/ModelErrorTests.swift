@@ -56,6 +56,23 @@ import Testing
         #expect(reason.contains("truncated"))
     }
 
+    @Test func vocabularyLinesAreReadAsBytes() throws {
+        let folder = Support.temporaryFolder()
+        let file = folder.appendingPathComponent("vocab.txt")
+        // CRLF endings, an empty line kept as a token, a decomposed Hangul piece kept apart from the precomposed one.
+        try Data("[PAD]\r\n[UNK]\r\n[CLS]\r\n[SEP]\r\n\r\n가\r\n\u{1100}\u{1161}\r\n##s\r\n".utf8).write(to: file)
+        let v = try Vocabulary(contentsOf: file)
+        #expect(v.tokens == ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "", "가", "\u{1100}\u{1161}", "##s"])
+        #expect(v.unknownID == 1 && v.clsID == 2 && v.sepID == 3)
+
+        var bytes = Data("[PAD]\n[UNK]\n".utf8)
+        bytes.append(contentsOf: [0x66, 0xFF, 0x0A])
+        try bytes.write(to: file)
+        let error = try #require(throws: EmbeddingError.self) { _ = try Vocabulary(contentsOf: file) }
+        #expect(error.path == file.path)
+        #expect("\(error)".contains("line 3"))
+    }
+
     @Test func offsetsBeyondTheData() throws {
         let folder = try brokenModel(weights: safetensors(offsets: (0, 4000), shape: [10, 100], dataBytes: 400))
         let error = try #require(throws: EmbeddingError.self) { _ = try SentenceEncoder(folder: folder) }

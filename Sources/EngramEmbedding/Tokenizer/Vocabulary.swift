@@ -35,10 +35,13 @@ public struct Vocabulary: Sendable {
         specialTokens = ["[CLS]", "[SEP]", "[MASK]", "[UNK]", "[PAD]"].compactMap { t in
             id(t).map { (Array(t.unicodeScalars), $0) }
         }
+        // About 5 edges a token: sized once, the table never rehashes while it fills.
+        edges.reserveCapacity(tokens.count * 5)
+        terminal.reserveCapacity(tokens.count * 5)
         for (index, token) in tokens.enumerated() {
-            let scalars = Array(token.unicodeScalars)
-            if scalars.count > 2, scalars[0] == "#", scalars[1] == "#" {
-                insert(scalars[2...], root: 1, id: Int32(index))
+            let scalars = token.unicodeScalars
+            if scalars.starts(with: "##".unicodeScalars), scalars.count > 2 {
+                insert(scalars.dropFirst(2), root: 1, id: Int32(index))
             } else if !scalars.isEmpty {
                 insert(scalars[...], root: 0, id: Int32(index))
             }
@@ -50,19 +53,30 @@ public struct Vocabulary: Sendable {
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw EmbeddingError.missingFile(path: url.path)
         }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw EmbeddingError.invalidConfig(path: url.path, reason: "not UTF-8")
+        // Lines are cut on bytes: splitting a String walks grapheme clusters, which costs more than
+        // everything else a model load does.
+        var lines: [String] = []
+        lines.reserveCapacity(32_768)
+        try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            var start = 0
+            while start < bytes.count {
+                var end = start
+                while end < bytes.count && bytes[end] != 0x0A { end += 1 }
+                let lineEnd = end > start && bytes[end - 1] == 0x0D ? end - 1 : end
+                guard let line = String(validating: UnsafeBufferPointer(rebasing: bytes[start..<lineEnd]), as: UTF8.self) else {
+                    throw EmbeddingError.invalidConfig(path: url.path, reason: "line \(lines.count + 1) is not UTF-8")
+                }
+                lines.append(line)
+                start = end + 1
+            }
         }
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
-            $0.hasSuffix("\r") ? String($0.dropLast()) : String($0)
-        }
-        if lines.last == "" { lines.removeLast() }
         do { try self.init(tokens: lines) } catch EmbeddingError.invalidConfig(_, let reason) {
             throw EmbeddingError.invalidConfig(path: url.path, reason: reason)
         }
     }
 
-    private mutating func insert(_ scalars: ArraySlice<Unicode.Scalar>, root: Int32, id: Int32) {
+    private mutating func insert(_ scalars: Substring.UnicodeScalarView, root: Int32, id: Int32) {
         var node = root
         for s in scalars {
             let key = UInt64(node) << 21 | UInt64(s.value)
