@@ -39,11 +39,11 @@ public struct Vocabulary: Sendable {
         edges = EdgeTable(capacity: 2 * tokens.count)
         terminal.reserveCapacity(2 * tokens.count + 2)
         for (index, token) in tokens.enumerated() {
-            let scalars = token.unicodeScalars
-            if scalars.starts(with: "##".unicodeScalars), scalars.count > 2 {
-                insert(scalars.dropFirst(2), root: 1, id: Int32(index))
-            } else if !scalars.isEmpty {
-                insert(scalars[...], root: 0, id: Int32(index))
+            let utf8 = token.utf8
+            if utf8.count > 2, utf8.starts(with: "##".utf8) {
+                insert(token, skipping: 2, root: 1, id: Int32(index))
+            } else if !utf8.isEmpty {
+                insert(token, skipping: 0, root: 0, id: Int32(index))
             }
         }
     }
@@ -76,9 +76,15 @@ public struct Vocabulary: Sendable {
         }
     }
 
-    private mutating func insert(_ scalars: Substring.UnicodeScalarView, root: Int32, id: Int32) {
+    /// Adds `token` minus its first `skip` scalars (the `##` of a continuation) below `root`.
+    private mutating func insert(_ token: String, skipping skip: Int, root: Int32, id: Int32) {
         var node = root
-        for s in scalars {
+        var skipped = 0
+        for s in token.unicodeScalars {
+            if skipped < skip {
+                skipped += 1
+                continue
+            }
             let key = UInt64(node) << 21 | UInt64(s.value)
             if let next = edges[key] {
                 node = next
