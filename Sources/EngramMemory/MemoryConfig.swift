@@ -82,6 +82,10 @@ public struct MemoryConfig: Sendable, Equatable {
         case "tau": tau = try number()
         case "open_weight": openWeight = try number()
         case "margin_weight": marginWeight = try number()
+        case "gate_width":
+            let w = try number()
+            guard w > 0 else { throw MemoryError.badConfig(path: source, reason: "gate_width must be above 0") }
+            gateWidth = w
         case "guard":
             guard let g = GuardMode(rawValue: value) else {
                 throw MemoryError.badConfig(path: source, reason: "guard: \"\(value)\" is not one of \(GuardMode.allCases.map(\.rawValue).joined(separator: ", "))")

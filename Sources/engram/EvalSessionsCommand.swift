@@ -88,6 +88,9 @@ struct MemoryOptions: ParsableArguments {
     @Option(help: "Topic guard threshold τ.")
     var tau: Double?
 
+    @Option(help: "Width of the topic guard's logistic step (smaller: sharper).")
+    var gateWidth: Double?
+
     @Option(help: "What the topic guard compares entries with: query, results, either or margin.")
     var guardMode: String?
 
@@ -106,6 +109,10 @@ struct MemoryOptions: ParsableArguments {
         if let searchDecay { c.searchDecay = searchDecay }
         if let beta { c.beta = beta }
         if let tau { c.tau = tau }
+        if let gateWidth {
+            guard gateWidth > 0 else { throw ValidationError("--gate-width must be above 0") }
+            c.gateWidth = gateWidth
+        }
         if let scaleLexical { c.scaleLexical = scaleLexical }
         if let marginWeight { c.marginWeight = marginWeight }
         if let guardMode {

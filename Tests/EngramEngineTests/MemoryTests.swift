@@ -48,11 +48,12 @@ import Testing
     @Test func settingsComeFromTheConfigFileThenTheEnvironment() throws {
         let home = EngineSupport.temporaryFolder()
         let file = home.appendingPathComponent("config.json")
-        try Data(#"{"memory": {"half_life": "2h", "guard": "margin", "margin_weight": 0.75, "tau": 0.4}}"#.utf8).write(to: file)
+        try Data(#"{"memory": {"half_life": "2h", "guard": "margin", "margin_weight": 0.75, "tau": 0.4, "gate_width": 0.1}}"#.utf8).write(to: file)
         let c = try MemoryConfig.load(environment: ["ENGRAM_MEMORY_TAU": "0.3"], home: home)
         #expect(c.halfLife == 7200)
         #expect(c.guardMode == .margin)
         #expect(c.marginWeight == 0.75)
+        #expect(c.gateWidth == 0.1)
         #expect(c.tau == 0.3)
 
         try Data(#"{"memory": {"guard": "words"}}"#.utf8).write(to: file)
