@@ -20,6 +20,10 @@ public struct MemoryConfig: Sendable, Equatable {
     public var tau = 0.71
     /// Width of the guard's logistic step.
     public var gateWidth = 0.05
+    /// Weight kept by entries past `nearTau` but short of `tau` (0: none).
+    public var nearWeight = 0.0
+    /// The lower step of the guard, for `nearWeight`.
+    public var nearTau = 0.4
     /// Weight of an opened result relative to a searched query (a click says more than a query).
     public var openWeight = 1.5
     /// What the guard compares an entry with (see `GuardMode`).
@@ -82,6 +86,8 @@ public struct MemoryConfig: Sendable, Equatable {
         case "tau": tau = try number()
         case "open_weight": openWeight = try number()
         case "margin_weight": marginWeight = try number()
+        case "near_weight": nearWeight = try number()
+        case "near_tau": nearTau = try number()
         case "gate_width":
             let w = try number()
             guard w > 0 else { throw MemoryError.badConfig(path: source, reason: "gate_width must be above 0") }

@@ -26,9 +26,12 @@ public enum MemoryModel {
         return base * pow(2, -age / config.halfLife) * pow(config.searchDecay, Double(since))
     }
 
-    /// A logistic step at `tau`: near 0 below it, near 1 well above it.
+    /// A logistic step at `tau`: near 0 below it, near 1 well above it. With a `nearWeight`, entries
+    /// past the lower step `nearTau` (near the topic, not on it) keep that small weight.
     public static func gate(similarity: Double, config: MemoryConfig) -> Double {
-        1 / (1 + exp(-(similarity - config.tau) / config.gateWidth))
+        func step(_ at: Double) -> Double { 1 / (1 + exp(-(similarity - at) / config.gateWidth)) }
+        let on = step(config.tau)
+        return config.nearWeight > 0 ? max(on, config.nearWeight * step(config.nearTau)) : on
     }
 
     public static func cosine(_ a: [Float], _ b: [Float]) -> Double {

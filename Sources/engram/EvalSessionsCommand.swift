@@ -91,6 +91,12 @@ struct MemoryOptions: ParsableArguments {
     @Option(help: "Width of the topic guard's logistic step (smaller: sharper).")
     var gateWidth: Double?
 
+    @Option(help: "Weight kept by entries near the topic (past --near-tau, short of --tau); 0 turns it off.")
+    var nearWeight: Double?
+
+    @Option(help: "Similarity past which an entry counts as near the topic.")
+    var nearTau: Double?
+
     @Option(help: "What the topic guard compares entries with: query, results, either or margin.")
     var guardMode: String?
 
@@ -109,6 +115,8 @@ struct MemoryOptions: ParsableArguments {
         if let searchDecay { c.searchDecay = searchDecay }
         if let beta { c.beta = beta }
         if let tau { c.tau = tau }
+        if let nearWeight { c.nearWeight = nearWeight }
+        if let nearTau { c.nearTau = nearTau }
         if let gateWidth {
             guard gateWidth > 0 else { throw ValidationError("--gate-width must be above 0") }
             c.gateWidth = gateWidth

@@ -33,6 +33,14 @@ import Testing
         #expect(abs(MemoryModel.gate(similarity: 0.7, config: c) - 0.5) < 1e-12)
         #expect(MemoryModel.gate(similarity: 0.2, config: c) < 1e-4)
         #expect(MemoryModel.gate(similarity: 0.95, config: c) > 0.99)
+        // The near step keeps a small weight between its own threshold and tau, and changes nothing above tau.
+        let without = MemoryModel.gate(similarity: 0.5, config: c), above = MemoryModel.gate(similarity: 0.9, config: c)
+        c.nearWeight = 0.03
+        c.nearTau = 0.4
+        #expect(MemoryModel.gate(similarity: 0.1, config: c) < 1e-3)
+        let near = MemoryModel.gate(similarity: 0.5, config: c)
+        #expect(near > 0.02 && near <= 0.03 && near > without)
+        #expect(MemoryModel.gate(similarity: 0.9, config: c) == above)
     }
 
     @Test func capacityEvictsTheLightestThenTheOldest() {
@@ -48,12 +56,13 @@ import Testing
     @Test func settingsComeFromTheConfigFileThenTheEnvironment() throws {
         let home = EngineSupport.temporaryFolder()
         let file = home.appendingPathComponent("config.json")
-        try Data(#"{"memory": {"half_life": "2h", "guard": "margin", "margin_weight": 0.75, "tau": 0.4, "gate_width": 0.1}}"#.utf8).write(to: file)
+        try Data(#"{"memory": {"half_life": "2h", "guard": "margin", "margin_weight": 0.75, "tau": 0.4, "gate_width": 0.1, "near_weight": 0.03}}"#.utf8).write(to: file)
         let c = try MemoryConfig.load(environment: ["ENGRAM_MEMORY_TAU": "0.3"], home: home)
         #expect(c.halfLife == 7200)
         #expect(c.guardMode == .margin)
         #expect(c.marginWeight == 0.75)
         #expect(c.gateWidth == 0.1)
+        #expect(c.nearWeight == 0.03 && c.nearTau == 0.4)
         #expect(c.tau == 0.3)
 
         try Data(#"{"memory": {"guard": "words"}}"#.utf8).write(to: file)
