@@ -31,7 +31,7 @@ struct EvalCommand: AsyncParsableCommand {
         @Flag(help: "Evaluate all three modes (one JSON object per line with --json).")
         var allModes = false
 
-        @OptionGroup var tuning: RankingOptions
+        @OptionGroup(title: "Ranking tuning") var tuning: RankingOptions
 
         @Option(help: "Cache index file (default: $ENGRAM_HOME/cache/beir-NAME.sqlite).")
         var index: String?

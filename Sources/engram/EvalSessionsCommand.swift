@@ -24,7 +24,7 @@ extension EvalCommand {
         @Option(help: "Sessions file (default: DIR/sessions.jsonl).")
         var sessions: String?
 
-        @OptionGroup var memory: MemoryOptions
+        @OptionGroup(title: "Memory tuning") var memory: MemoryOptions
 
         @Option(help: "Cache index file (default: $ENGRAM_HOME/cache/beir-NAME.sqlite).")
         var index: String?

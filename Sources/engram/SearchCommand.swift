@@ -50,7 +50,7 @@ struct SearchCommand: AsyncParsableCommand {
     @Option(help: "Only documents modified on or after this date (YYYY-MM-DD or ISO 8601).")
     var since: String?
 
-    @OptionGroup var tuning: RankingOptions
+    @OptionGroup(title: "Ranking tuning") var tuning: RankingOptions
 
     @Option(help: "Memory profile.")
     var profile = "default"
@@ -67,7 +67,7 @@ struct SearchCommand: AsyncParsableCommand {
     @Flag(help: "Show, per result, the base score, memory's part, the rank without memory and the entries that contributed.")
     var explain = false
 
-    @OptionGroup var memory: MemoryOptions
+    @OptionGroup(title: "Memory tuning") var memory: MemoryOptions
 
     @Option(help: "Model folder (default: $ENGRAM_MODEL, else the installed default model).")
     var model: String?
