@@ -39,8 +39,9 @@ public struct MemoryResult: Sendable {
 /// Re-ranks a search with the user's recent searches and opened results.
 ///
 /// Each entry's weight decays with time and with the searches made since; a topic guard (a logistic
-/// step on the entry's similarity to the current query, or to the centroid of the query's own top
-/// results) lets through only entries about the same topic. The surviving weights a_i act on both
+/// step on the entry's similarity to the current query, to the centroid of the query's own top
+/// results, or to the query less its best chunk's cosine; see `MemoryModel.gate`) lets through only
+/// entries about the same topic. The surviving weights a_i act on both
 /// sides of the hybrid ranker:
 ///
 ///     semantic: q' = normalize(q + β Σ a_i e_i)
@@ -146,8 +147,9 @@ public final class MemorySearch {
             }
             if n > 0 { centroid = sum }
         }
-        // Lexical mode has no semantic scores: the margin is then taken against a perfect match.
-        let best = semantic.values.lazy.map(\.score).max() ?? 1
+        // Only the margin guard needs the query's best chunk (a pass over every document). Lexical mode
+        // has no semantic scores: the margin is then taken against a perfect match.
+        let best = config.guardMode == .margin ? (semantic.values.lazy.map(\.score).max() ?? 1) : 1
         return entries.map { e in
             let toQuery = MemoryModel.cosine(q, e.vector)
             let toResults = centroid.map { MemoryModel.cosine($0, e.vector) } ?? toQuery
