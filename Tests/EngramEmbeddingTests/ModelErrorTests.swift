@@ -73,6 +73,14 @@ import Testing
         #expect("\(error)".contains("line 3"))
     }
 
+    @Test func aVocabularyWithLongTokensStillMatchesAfterItsTrieGrows() throws {
+        // Far more trie edges than tokens, so the edge table must grow while it is built.
+        let long = ["electroencephalography", "otorhinolaryngology", "thermoluminescence"]
+        let v = try Vocabulary(tokens: ["[PAD]", "[UNK]", "[CLS]", "[SEP]"] + long + ["##s"])
+        let tokenizer = BertTokenizer(vocabulary: v)
+        #expect(tokenizer.encode("otorhinolaryngology thermoluminescences electro").ids == [2, 5, 6, 7, 1, 3])
+    }
+
     @Test func offsetsBeyondTheData() throws {
         let folder = try brokenModel(weights: safetensors(offsets: (0, 4000), shape: [10, 100], dataBytes: 400))
         let error = try #require(throws: EmbeddingError.self) { _ = try SentenceEncoder(folder: folder) }
