@@ -57,14 +57,14 @@ extension Indexer {
             }
             let hash = SHA256.hex(data)
             if let old, old.hash == hash {
-                try store.moveDocument(id: old.id, to: file.path, mtime: file.mtime)  // touched, not changed
+                try store.write { try store.moveDocument(id: old.id, to: file.path, mtime: file.mtime) }  // touched, not changed
                 summary.unchanged += 1
                 done += 1
                 continue
             }
             if old == nil, var candidates = vanished[hash], let source = candidates.popLast() {
                 vanished[hash] = candidates
-                try store.moveDocument(id: source.id, to: file.path, mtime: file.mtime)
+                try store.write { try store.moveDocument(id: source.id, to: file.path, mtime: file.mtime) }
                 movedIDs.insert(source.id)
                 summary.moved += 1
                 done += 1
@@ -94,7 +94,7 @@ extension Indexer {
         // Documents under this root that the walk no longer finds (deleted, or now ignored) leave the index.
         let leftovers = existing.values.filter { !foundPaths.contains($0.path) && !movedIDs.contains($0.id) }
         if !leftovers.isEmpty {
-            try store.db.transaction {
+            try store.write {
                 for d in leftovers { try store.deleteDocument(id: d.id) }
             }
             summary.removed = leftovers.count

@@ -133,7 +133,7 @@ public final class Indexer {
         for (k, v) in zip(embedKeys, vectors) { newVectors[k.0, default: [:]][k.1] = v }
 
         // 3. Write all documents of the batch in one transaction.
-        try store.db.transaction {
+        try store.write {
             for (p, plan) in planned.enumerated() {
                 let doc = plan.document
                 let id = try store.upsertDocument(IndexStore.Document(

@@ -43,6 +43,59 @@ public struct SearchOptions: Sendable {
     public init() {}
 }
 
+/// What the ranking pipeline is asked: the query, and optionally what memory adds to it.
+public struct SearchRequest: Sendable {
+    public var text: String
+    /// The query's embedding, when the caller already has it.
+    public var vector: [Float]?
+    public var options: SearchOptions
+    /// Terms that expand the query on both sides (from short-term memory); empty for none.
+    public var expansion: QueryExpansion
+    /// Also rank without the expansion, over the same filtered candidates, to explain what it did.
+    public var explain: Bool
+
+    public init(_ text: String, vector: [Float]? = nil, options: SearchOptions = SearchOptions(),
+                expansion: QueryExpansion = QueryExpansion(), explain: Bool = false) {
+        (self.text, self.vector, self.options, self.expansion, self.explain) = (text, vector, options, expansion, explain)
+    }
+}
+
+/// Weighted texts (with their embeddings) that expand a query:
+///
+///     semantic: q' = normalize(q + β Σ wᵢ eᵢ)
+///     lexical:  bm25(query) + β Σ wᵢ · sᵢ · bm25(textᵢ),   sᵢ = max bm25(query) / max bm25(textᵢ)
+///
+/// sᵢ rescales each term's BM25 to the query's own, so a long remembered text weighs as much as a short one.
+public struct QueryExpansion: Sendable {
+    public struct Term: Sendable {
+        public var text: String
+        public var vector: [Float]
+        public var weight: Double
+        public init(text: String, vector: [Float], weight: Double) { (self.text, self.vector, self.weight) = (text, vector, weight) }
+    }
+    public var terms: [Term]
+    /// β: the strength of all terms together.
+    public var strength: Double
+
+    public init(terms: [Term] = [], strength: Double = 0) { (self.terms, self.strength) = (terms, strength) }
+
+    public var isEmpty: Bool { terms.isEmpty || strength == 0 }
+}
+
+/// A hit's standing without the query's expansion, over the same filtered candidates.
+public struct BaseScore: Sendable {
+    /// Rank without the expansion (nil when the document was not ranked at all without it).
+    public var rank: Int?
+    /// Score without the expansion, and its semantic and lexical parts (they add up to it).
+    public var score: Double
+    public var semantic: Double
+    public var lexical: Double
+
+    public init(rank: Int?, score: Double, semantic: Double, lexical: Double) {
+        (self.rank, self.score, self.semantic, self.lexical) = (rank, score, semantic, lexical)
+    }
+}
+
 /// One ranked document.
 public struct SearchHit: Sendable {
     public var rank: Int
@@ -58,6 +111,8 @@ public struct SearchHit: Sendable {
     public var lexical: Double?
     public var chunkID: Int64
     public var chunkText: String
+    /// With `SearchRequest.explain`: the same document ranked without the expansion.
+    public var base: BaseScore?
 }
 
 /// A ranked list with the time each stage took.
@@ -65,9 +120,11 @@ public struct SearchResponse: Sendable {
     public var query: String
     public var mode: SearchMode
     public var hits: [SearchHit]
+    /// With `SearchRequest.explain`: the top documents without the expansion.
+    public var baseline: [SearchHit]?
     public var timings: [String: Double]
 
-    public init(query: String, mode: SearchMode, hits: [SearchHit], timings: [String: Double]) {
-        (self.query, self.mode, self.hits, self.timings) = (query, mode, hits, timings)
+    public init(query: String, mode: SearchMode, hits: [SearchHit], baseline: [SearchHit]? = nil, timings: [String: Double]) {
+        (self.query, self.mode, self.hits, self.baseline, self.timings) = (query, mode, hits, baseline, timings)
     }
 }

@@ -38,9 +38,16 @@ public struct BeirEvaluator {
         ModelStore.home().appendingPathComponent("cache/beir-\(collection.name).sqlite").path
     }
 
-    /// Brings the cached index up to date (documents whose text is unchanged cost nothing).
-    public func prepareIndex(at path: String, progress: (Int, Int) -> Void = { _, _ in }) throws -> IndexStore {
-        let store = try IndexStore(path: path, create: true)
+    /// Brings the cached index up to date (documents whose text is unchanged cost nothing) under the
+    /// writer lock, then returns it opened for reading: the lock is held only while the index changes.
+    public func prepareIndex(
+        at path: String, wait: WriterLock.Wait = .wait(notice: { _ in }), progress: (Int, Int) -> Void = { _, _ in }
+    ) throws -> IndexStore {
+        try update(IndexStore(path: path, access: .write(create: true, wait: wait)), progress: progress)
+        return try IndexStore(path: path, access: .read)
+    }
+
+    private func update(_ store: IndexStore, progress: (Int, Int) -> Void) throws {
         let indexer = try Indexer(store: store, encoder: encoder)
         indexer.batchSize = 256
         let known = Dictionary(try store.documents().map { ($0.path, $0.hash) }, uniquingKeysWith: { a, _ in a })
@@ -66,7 +73,6 @@ public struct BeirEvaluator {
             try indexer.index(documents: pending, summary: &summary)
             progress(done, total)
         }
-        return store
     }
 
     /// Runs every judged query and averages the metrics.

@@ -97,7 +97,7 @@ public struct SessionEvaluator {
         }
         let list = Array(texts)
         let vectors = Dictionary(uniqueKeysWithValues: zip(list, searcher.encoder.encode(list)))
-        let memory = MemorySearch(searcher: searcher, config: config)
+        let memory = MemoryRanker(searcher: searcher, config: config)
 
         func ndcg(_ paths: [String], _ s: SearchSession) -> Double {
             Metrics.ndcg(ranking: paths.map { String($0.dropFirst(prefix.count)) }, judgments: collection.qrels[s.qrels_query] ?? [:], k: 10)
@@ -106,7 +106,7 @@ public struct SessionEvaluator {
         for s in sessions {
             let now = Self.parse(s.at)
             let entries = s.history.enumerated().map { i, h in
-                IndexStore.MemoryRow(id: Int64(i + 1), profile: "eval", kind: "query", text: h.query,
+                MemoryStore.Entry(id: Int64(i + 1), profile: "eval", kind: "query", text: h.query,
                                      vector: vectors[h.query]!, at: Self.parse(h.at), sequence: i)
             }
             let withMemory = try memory.search(s.query, vector: vectors[s.query], entries: entries, now: now,

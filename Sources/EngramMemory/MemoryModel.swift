@@ -3,10 +3,10 @@ import Foundation
 
 /// An entry's weight at a given moment, and why.
 public struct WeightedEntry: Sendable {
-    public let entry: IndexStore.MemoryRow
+    public let entry: MemoryStore.Entry
     /// Base weight × time decay × search decay.
     public let decay: Double
-    /// Similarity used by the topic guard.
+    /// Cosine of the entry with the current query: what the topic guard judges.
     public let similarity: Double
     /// The guard's verdict in [0, 1].
     public let gate: Double
@@ -19,19 +19,16 @@ public struct WeightedEntry: Sendable {
 /// The arithmetic of memory: decay with time and with later searches, and the topic guard.
 public enum MemoryModel {
     /// weight = base · 2^(−age / halfLife) · searchDecay^(searches since).
-    public static func decay(entry: IndexStore.MemoryRow, now: Double, searches: Int, config: MemoryConfig) -> Double {
+    public static func decay(entry: MemoryStore.Entry, now: Double, searches: Int, config: MemoryConfig) -> Double {
         let age = max(0, now - entry.at)
         let since = max(0, searches - entry.sequence - 1)
         let base = entry.kind == "open" ? config.openWeight : 1
         return base * pow(2, -age / config.halfLife) * pow(config.searchDecay, Double(since))
     }
 
-    /// A logistic step at `tau`: near 0 below it, near 1 well above it. With a `nearWeight`, entries
-    /// past the lower step `nearTau` (near the topic, not on it) keep that small weight.
+    /// A logistic step at `tau`: near 0 below it, near 1 well above it.
     public static func gate(similarity: Double, config: MemoryConfig) -> Double {
-        func step(_ at: Double) -> Double { 1 / (1 + exp(-(similarity - at) / config.gateWidth)) }
-        let on = step(config.tau)
-        return config.nearWeight > 0 ? max(on, config.nearWeight * step(config.nearTau)) : on
+        1 / (1 + exp(-(similarity - config.tau) / MemoryConfig.gateWidth))
     }
 
     public static func cosine(_ a: [Float], _ b: [Float]) -> Double {
@@ -44,8 +41,19 @@ public enum MemoryModel {
         return na > 0 && nb > 0 ? Double(dot / (na.squareRoot() * nb.squareRoot())) : 0
     }
 
+    /// Decay × guard for every entry, against the query's embedding `q`.
+    public static func weigh(_ entries: [MemoryStore.Entry], query q: [Float], now: Double, searches: Int, config: MemoryConfig) -> [WeightedEntry] {
+        entries.map { e in
+            let similarity = cosine(q, e.vector)
+            return WeightedEntry(
+                entry: e, decay: decay(entry: e, now: now, searches: searches, config: config), similarity: similarity,
+                gate: gate(similarity: similarity, config: config), ageSeconds: now - e.at,
+                searchesSince: max(0, searches - e.sequence - 1))
+        }
+    }
+
     /// Entries to evict so that at most `capacity` remain: the lightest (by decay), oldest first on ties.
-    public static func evictions(_ entries: [IndexStore.MemoryRow], now: Double, searches: Int, config: MemoryConfig) -> [Int64] {
+    public static func evictions(_ entries: [MemoryStore.Entry], now: Double, searches: Int, config: MemoryConfig) -> [Int64] {
         guard entries.count > config.capacity else { return [] }
         let ranked = entries.sorted {
             let a = decay(entry: $0, now: now, searches: searches, config: config)

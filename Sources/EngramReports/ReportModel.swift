@@ -69,15 +69,14 @@ public struct Report: Sendable, Encodable {
     }
 }
 
-/// Builds a report by re-running queries with and without the profile's memory. Nothing is recorded.
+/// Builds a report by re-running queries with the profile's memory, each through the ranking pipeline
+/// once (which also ranks it without memory, for the comparison). Nothing is recorded.
 public struct ReportBuilder {
-    public let store: IndexStore
+    public let session: MemorySession
     public let searcher: Searcher
-    public let config: MemoryConfig
-    public let profile: String
 
-    public init(store: IndexStore, searcher: Searcher, config: MemoryConfig, profile: String) {
-        (self.store, self.searcher, self.config, self.profile) = (store, searcher, config, profile)
+    public init(session: MemorySession, searcher: Searcher) {
+        (self.session, self.searcher) = (session, searcher)
     }
 
     /// `queries` empty: the profile's searches still in memory, each replayed at its own time with the
@@ -85,26 +84,27 @@ public struct ReportBuilder {
     public func build(queries: [String], n: Int, now: Double, options: SearchOptions = SearchOptions()) throws -> Report {
         var options = options
         options.limit = n
-        let all = try store.memoryEntries(profile: profile)
-        let searches = try store.memoryProfile(profile).searches
-        var jobs: [(text: String, at: Double, entries: [IndexStore.MemoryRow], searches: Int)] = []
+        let config = session.config
+        let state = try session.state()
+        let all = state.entries
+        var jobs: [(text: String, at: Double, entries: [MemoryStore.Entry], searches: Int)] = []
         if queries.isEmpty {
-            for e in all where e.kind == "query" && MemoryModel.decay(entry: e, now: now, searches: searches, config: config) >= config.floor {
+            for e in all where e.kind == "query" && MemoryModel.decay(entry: e, now: now, searches: state.searches, config: config) >= config.floor {
                 jobs.append((e.text, e.at, all.filter { $0.at < e.at || ($0.at == e.at && $0.id < e.id) }, e.sequence))
             }
         } else {
-            jobs = queries.map { ($0, now, all, searches) }
+            jobs = queries.map { ($0, now, all, state.searches) }
         }
-        let memory = MemorySearch(searcher: searcher, config: config)
+        let ranker = MemoryRanker(searcher: searcher, config: config)
         var reports: [Report.Query] = []
         for job in jobs {
-            let m = try memory.search(job.text, entries: job.entries, now: job.at, searches: job.searches, options: options)
-            let baseline = try searcher.search(job.text, options: options).hits
+            let m = try ranker.search(job.text, entries: job.entries, now: job.at, searches: job.searches, options: options, explain: true)
+            let baseline = m.response.baseline ?? []
             let basePaths = Set(baseline.map(\.path))
             let results = zip(m.response.hits, m.explanations).map { hit, e in
-                Report.Result(rank: hit.rank, base_rank: e.baseRank, delta: e.baseRank.map { $0 - hit.rank },
+                Report.Result(rank: hit.rank, base_rank: e.base.rank, delta: e.base.rank.map { $0 - hit.rank },
                               new_to_top: !basePaths.contains(hit.path), path: hit.path, line: hit.line, title: hit.title,
-                              score: hit.score, semantic: e.baseSemantic, lexical: e.baseLexical, memory: e.memoryScore)
+                              score: hit.score, semantic: e.base.semantic, lexical: e.base.lexical, memory: e.memoryScore)
             }
             let entries = m.active.sorted { $0.weight > $1.weight }.map {
                 Report.Entry(id: $0.entry.id, kind: $0.entry.kind, text: $0.entry.text, weight: $0.weight,
@@ -118,7 +118,7 @@ public struct ReportBuilder {
         let moved = reports.flatMap(\.results).filter { ($0.delta ?? 1) != 0 }
         let deltas = reports.flatMap(\.results).map { Double(abs($0.delta ?? (n + 1 - $0.rank))) }
         return Report(
-            title: "Engram personalized ranking report", generated_at: Self.iso(now), index: store.path, profile: profile,
+            title: "Engram personalized ranking report", generated_at: Self.iso(now), index: session.index.path, profile: session.profile,
             half_life_seconds: config.halfLife, n: n, queries: reports,
             summary: Report.Summary(queries: reports.count, results_moved: moved.count,
                                     mean_abs_delta_rank: deltas.isEmpty ? 0 : deltas.reduce(0, +) / Double(deltas.count),

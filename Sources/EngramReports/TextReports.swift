@@ -35,7 +35,9 @@ public enum MarkdownReport {
     static func f(_ v: Double) -> String { String(format: "%.3f", v) }
 }
 
-/// One row per (query, result), RFC 4180 quoting, CRLF line ends.
+/// One row per (query, result), RFC 4180 quoting, CRLF line ends. Text cells from documents and users
+/// (query, path, title) that a spreadsheet would run as a formula are neutralised (OWASP's CSV
+/// injection rule): a cell beginning with `=`, `+`, `-`, `@`, tab or CR gets a leading `'`, quoted.
 public enum CSVReport {
     public static let header = ["query", "rank", "base_rank", "delta", "new_to_top", "path", "line", "title", "score", "semantic", "lexical", "memory"]
 
@@ -43,16 +45,22 @@ public enum CSVReport {
         var rows = [header]
         for q in r.queries {
             for x in q.results {
-                rows.append([q.query, String(x.rank), x.base_rank.map(String.init) ?? "", x.delta.map(String.init) ?? "",
-                             x.new_to_top ? "true" : "false", x.path, String(x.line), x.title,
+                rows.append([inert(q.query), String(x.rank), x.base_rank.map(String.init) ?? "", x.delta.map(String.init) ?? "",
+                             x.new_to_top ? "true" : "false", inert(x.path), String(x.line), inert(x.title),
                              "\(x.score)", "\(x.semantic)", "\(x.lexical)", "\(x.memory)"])
             }
         }
         return rows.map { $0.map(quote).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
     }
 
+    /// A text cell that no spreadsheet evaluates.
+    static func inert(_ field: String) -> String {
+        guard let first = field.unicodeScalars.first, ["=", "+", "-", "@", "\t", "\r"].contains(first) else { return field }
+        return "'" + field
+    }
+
     static func quote(_ field: String) -> String {
-        guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
+        guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "'" }) else { return field }
         return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }

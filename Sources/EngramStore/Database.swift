@@ -55,8 +55,10 @@ public final class Database {
     }
 
     /// Runs `body` in one transaction: committed if it returns, rolled back if it throws.
-    public func transaction<T>(_ body: () throws -> T) throws -> T {
-        try execute("BEGIN IMMEDIATE")
+    /// `immediate` takes the write lock at once (a writer); otherwise the transaction only reads, from one
+    /// consistent snapshot.
+    public func transaction<T>(immediate: Bool = true, _ body: () throws -> T) throws -> T {
+        try execute(immediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED")
         do {
             let result = try body()
             try execute("COMMIT")
@@ -66,6 +68,9 @@ public final class Database {
             throw error
         }
     }
+
+    /// True inside `transaction { }`.
+    public var inTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
 
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
     public var changes: Int { Int(sqlite3_changes(handle)) }

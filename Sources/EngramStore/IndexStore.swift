@@ -2,9 +2,27 @@ import Foundation
 
 /// One Engram index: a SQLite file holding documents, chunks, their vectors, lexical postings and
 /// an FTS5 table, plus the identity of the model that made the vectors.
+///
+/// The store owns its transactions: `read { }` sees one committed snapshot, `write { }` commits all or
+/// nothing. A store opened `.read` never writes the file (nor creates `-wal`/`-shm` files), so a user who
+/// may only read the index can search it and leaves nothing behind. A store opened `.write` holds the
+/// index's `WriterLock` for its whole life: one writer at a time, any number of readers.
 public final class IndexStore {
     public let path: String
-    public let db: Database
+    let db: Database
+    /// Held by writers for the store's lifetime.
+    private let lock: WriterLock?
+    /// Short-term memory rows that an earlier schema kept inside the index, taken out by this writer's
+    /// migration (see `legacyMemory()`); the caller moves them to the user's own memory store.
+    public private(set) var migratedMemory = LegacyMemory()
+
+    /// How a store opens its file.
+    public enum Access {
+        /// Read-only: never writes, never creates files, never waits for a writer.
+        case read
+        /// The writer: creates (and migrates) the file when `create`, and takes the writer lock.
+        case write(create: Bool, wait: WriterLock.Wait)
+    }
 
     /// A document as recorded at its last indexing.
     public struct Document: Sendable, Equatable {
@@ -40,28 +58,80 @@ public final class IndexStore {
         }
     }
 
-    /// Opens (and, with `create`, creates or migrates) the index at `path`.
-    public init(path: String, create: Bool) throws {
+    public init(path: String, access: Access) throws {
         self.path = path
         let exists = FileManager.default.fileExists(atPath: path)
-        if !exists && !create {
-            throw StoreError.cannotOpen(path: path, message: "no index there yet: run `engram index FOLDER` first")
+        switch access {
+        case .read:
+            guard exists else { throw StoreError.cannotOpen(path: path, message: "no index there yet: run `engram index FOLDER` first") }
+            lock = nil
+            db = try Database(path: path, readOnly: true)
+            try checkReadable()
+        case .write(let create, let wait):
+            guard exists || create else {
+                throw StoreError.cannotOpen(path: path, message: "no index there yet: run `engram index FOLDER` first")
+            }
+            if create {
+                try? FileManager.default.createDirectory(
+                    at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
+            }
+            // The lock comes first, so two processes creating one index never both run its migrations.
+            lock = try WriterLock(index: path, wait: wait)
+            db = try Database(path: path)
+            try prepareForWriting(create: create)
         }
-        if create {
-            try? FileManager.default.createDirectory(
-                at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
-        }
-        db = try Database(path: path)
-        try prepare(create: create)
     }
 
-    private func prepare(create: Bool) throws {
+    deinit {
+        // A writer leaves the file in rollback-journal mode, with its WAL folded in and deleted: a reader
+        // then needs no -wal/-shm file, so one who may not write the folder can read it, and one who may
+        // creates none (which, owned by them, would lock the owner out). If a reader is busy, the file stays
+        // in WAL mode until the next writer; readers then share the writer's files and create none either.
+        if lock != nil {
+            try? db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            try? db.execute("PRAGMA journal_mode=DELETE")
+        }
+    }
+
+    /// True for the store that holds the writer lock.
+    public var isWriter: Bool { lock != nil }
+
+    /// Runs `body` on one consistent, committed snapshot of the index.
+    public func read<T>(_ body: () throws -> T) throws -> T {
+        if db.inTransaction { return try body() }
+        return try db.transaction(immediate: false, body)
+    }
+
+    /// Runs `body` as one transaction: all of its changes are committed together, or none.
+    public func write<T>(_ body: () throws -> T) throws -> T {
+        guard lock != nil else { throw StoreError.notWritable(path: path, reason: "opened for reading; changes need the writer") }
+        return try db.transaction(body)
+    }
+
+    /// Changes are allowed only inside `write { }` of a writer.
+    func requireWrite() throws {
+        guard lock != nil, db.inTransaction else {
+            throw StoreError.notWritable(path: path, reason: "a change outside write { } (a bug in engram)")
+        }
+    }
+
+    private func checkReadable() throws {
+        let version = Int(try db.scalarInt("PRAGMA user_version") ?? 0)
+        guard version > 0, (try? db.scalarText("SELECT value FROM meta WHERE key = 'format'")) == "engram-index" else {
+            throw StoreError.notAnIndex(path: path)
+        }
+        guard version <= Schema.version else {
+            throw StoreError.schemaTooNew(path: path, version: version, supported: Schema.version)
+        }
+        try db.execute("PRAGMA mmap_size=268435456")
+    }
+
+    private func prepareForWriting(create: Bool) throws {
         let version = Int(try db.scalarInt("PRAGMA user_version") ?? 0)
         if version == 0 {
             // A file with tables but no version is someone else's database.
             let tables = try db.scalarInt("SELECT count(*) FROM sqlite_master") ?? 0
-            guard tables == 0 else { throw StoreError.notAnIndex(path: path) }
-            guard create else { throw StoreError.notAnIndex(path: path) }
+            guard tables == 0, create else { throw StoreError.notAnIndex(path: path) }
         } else {
             guard (try? db.scalarText("SELECT value FROM meta WHERE key = 'format'")) == "engram-index" else {
                 throw StoreError.notAnIndex(path: path)
@@ -71,23 +141,32 @@ public final class IndexStore {
             throw StoreError.schemaTooNew(path: path, version: version, supported: Schema.version)
         }
         try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA mmap_size=268435456")
-        if version < Schema.version {
-            try db.transaction {
-                for v in version..<Schema.version { try db.execute(Schema.migrations[v]) }
-                try db.execute("PRAGMA user_version = \(Schema.version)")
-            }
+        guard version < Schema.version else { return }
+        try db.transaction {
+            if version >= 2 { migratedMemory = try legacyMemory() }
+            for v in version..<Schema.version { try db.execute(Schema.migrations[v]) }
+            if try meta("id") == nil { try setMeta("id", UUID().uuidString.lowercased()) }
+            try db.execute("PRAGMA user_version = \(Schema.version)")
         }
     }
 
-    // MARK: Meta and model identity
+    // MARK: Meta and identity
 
     public func meta(_ key: String) throws -> String? {
         try db.scalarText("SELECT value FROM meta WHERE key = ?", [.text(key)])
     }
 
     public func setMeta(_ key: String, _ value: String) throws {
+        try requireWrite()
         try db.run("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                    [.text(key), .text(value)])
+    }
+
+    /// What memory is keyed by: the index's own id, set when it was created (or first written by this
+    /// schema); an index last written by an older engram falls back to its path until its next `engram index`.
+    public func identity() throws -> IndexIdentity {
+        if let id = try meta("id") { return IndexIdentity(id: id, path: path) }
+        return IndexIdentity(id: nil, path: path)
     }
 
     /// Records the model on first use; afterwards refuses any other model.
@@ -97,189 +176,12 @@ public final class IndexStore {
             guard recorded == identity, dim == dimension else {
                 throw StoreError.modelMismatch(path: path, indexModel: "\(recorded) (\(dim)-d)", currentModel: "\(identity) (\(dimension)-d)")
             }
-        } else {
-            try setMeta("model", identity)
-            try setMeta("dimension", String(dimension))
-        }
-    }
-
-    // MARK: Documents
-
-    public func documents() throws -> [Document] {
-        let s = try db.statement("SELECT id, path, size, mtime, hash, type, title, indexed_at FROM documents")
-        var out: [Document] = []
-        while try s.step() { out.append(document(s)) }
-        return out
-    }
-
-    public func document(id: Int64) throws -> Document? {
-        let s = try db.statement("SELECT id, path, size, mtime, hash, type, title, indexed_at FROM documents WHERE id = ?")
-        defer { s.reset() }
-        try s.bind([.int(id)])
-        return try s.step() ? document(s) : nil
-    }
-
-    public func document(path: String) throws -> Document? {
-        let s = try db.statement("SELECT id, path, size, mtime, hash, type, title, indexed_at FROM documents WHERE path = ?")
-        defer { s.reset() }
-        try s.bind([.text(path)])
-        return try s.step() ? document(s) : nil
-    }
-
-    private func document(_ s: Statement) -> Document {
-        Document(id: s.int(0), path: s.text(1), size: s.int(2), mtime: s.double(3), hash: s.text(4),
-                 type: s.text(5), title: s.text(6), indexedAt: s.double(7))
-    }
-
-    /// Inserts a document, or updates the one with the same path; returns its id.
-    @discardableResult
-    public func upsertDocument(_ d: Document) throws -> Int64 {
-        try db.run("""
-            INSERT INTO documents(path, size, mtime, hash, type, title, indexed_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime = excluded.mtime, hash = excluded.hash,
-                type = excluded.type, title = excluded.title, indexed_at = excluded.indexed_at
-            """, [.text(d.path), .int(d.size), .double(d.mtime), .text(d.hash), .text(d.type), .text(d.title), .double(d.indexedAt)])
-        return try db.scalarInt("SELECT id FROM documents WHERE path = ?", [.text(d.path)]) ?? db.lastInsertRowID
-    }
-
-    public func deleteDocument(id: Int64) throws {
-        try db.run("DELETE FROM documents WHERE id = ?", [.int(id)])
-    }
-
-    /// Moves a document to a new path (a rename), keeping its chunks and vectors.
-    public func moveDocument(id: Int64, to path: String, mtime: Double) throws {
-        try db.run("UPDATE documents SET path = ?, mtime = ? WHERE id = ?", [.text(path), .double(mtime), .int(id)])
-    }
-
-    /// Deletes every document whose path is `prefix` or lies under it; returns how many.
-    public func deleteDocuments(under prefix: String) throws -> Int {
-        let folder = prefix.hasSuffix("/") ? prefix : prefix + "/"
-        try db.run("DELETE FROM documents WHERE path = ? OR substr(path, 1, ?) = ?",
-                   [.text(prefix), .int(Int64(folder.utf8.count)), .text(folder)])
-        return db.changes
-    }
-
-    // MARK: Chunks
-
-    public func chunks(ofDocument id: Int64) throws -> [Chunk] {
-        let s = try db.statement("""
-            SELECT id, document_id, ordinal, text, line_start, line_end, token_count, text_hash
-            FROM chunks WHERE document_id = ? ORDER BY ordinal
-            """)
-        try s.bind([.int(id)])
-        var out: [Chunk] = []
-        while try s.step() { out.append(chunk(s)) }
-        return out
-    }
-
-    public func chunk(id: Int64) throws -> Chunk? {
-        let s = try db.statement("""
-            SELECT id, document_id, ordinal, text, line_start, line_end, token_count, text_hash FROM chunks WHERE id = ?
-            """)
-        defer { s.reset() }
-        try s.bind([.int(id)])
-        return try s.step() ? chunk(s) : nil
-    }
-
-    private func chunk(_ s: Statement) -> Chunk {
-        Chunk(id: s.int(0), documentID: s.int(1), ordinal: Int(s.int(2)), text: s.text(3), lineStart: Int(s.int(4)),
-              lineEnd: Int(s.int(5)), tokenCount: Int(s.int(6)), textHash: s.text(7))
-    }
-
-    /// Stores a chunk with its vector and lexical term counts.
-    @discardableResult
-    public func insertChunk(_ c: Chunk, vector: [Float], terms: [String: Int], lexLength: Int) throws -> Int64 {
-        try db.run("""
-            INSERT INTO chunks(document_id, ordinal, text, line_start, line_end, token_count, text_hash, lex_length)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """, [.int(c.documentID), .int(Int64(c.ordinal)), .text(c.text), .int(Int64(c.lineStart)), .int(Int64(c.lineEnd)),
-                  .int(Int64(c.tokenCount)), .text(c.textHash), .int(Int64(lexLength))])
-        let id = db.lastInsertRowID
-        let blob = vector.withUnsafeBytes { Data($0) }
-        try db.run("INSERT INTO vectors(chunk_id, vector) VALUES (?, ?)", [.int(id), .blob(blob)])
-        for (term, tf) in terms {
-            try db.run("INSERT INTO postings(term, chunk_id, tf) VALUES (?, ?, ?)", [.text(term), .int(id), .int(Int64(tf))])
-        }
-        return id
-    }
-
-    /// Re-homes an existing chunk (same text) at a new position in its document.
-    public func moveChunk(id: Int64, ordinal: Int, lineStart: Int, lineEnd: Int) throws {
-        try db.run("UPDATE chunks SET ordinal = ?, line_start = ?, line_end = ? WHERE id = ?",
-                   [.int(Int64(ordinal)), .int(Int64(lineStart)), .int(Int64(lineEnd)), .int(id)])
-    }
-
-    public func deleteChunk(id: Int64) throws {
-        try db.run("DELETE FROM chunks WHERE id = ?", [.int(id)])
-    }
-
-    // MARK: Search data
-
-    /// Every chunk vector in one contiguous row-major matrix, with each row's chunk and document id.
-    public func loadVectors(dimension: Int) throws -> (chunkIDs: [Int64], documentIDs: [Int64], matrix: [Float]) {
-        let count = Int(try db.scalarInt("SELECT count(*) FROM vectors") ?? 0)
-        var chunkIDs: [Int64] = [], documentIDs: [Int64] = []
-        chunkIDs.reserveCapacity(count)
-        documentIDs.reserveCapacity(count)
-        var matrix = [Float](repeating: 0, count: count * dimension)
-        let s = try db.statement("SELECT v.chunk_id, c.document_id, v.vector FROM vectors v JOIN chunks c ON c.id = v.chunk_id")
-        var row = 0
-        try matrix.withUnsafeMutableBytes { out in
-            while try s.step() {
-                guard row < count else { break }
-                let ok = s.withBlob(2) { blob -> Bool in
-                    guard blob.count == dimension * 4 else { return false }
-                    out.baseAddress!.advanced(by: row * dimension * 4).copyMemory(from: blob.baseAddress!, byteCount: blob.count)
-                    return true
-                }
-                guard ok else { throw StoreError.corrupt(path: path, message: "vector of chunk \(s.int(0)) has the wrong size") }
-                chunkIDs.append(s.int(0))
-                documentIDs.append(s.int(1))
-                row += 1
+        } else if lock != nil {
+            try write {
+                try setMeta("model", identity)
+                try setMeta("dimension", String(dimension))
             }
         }
-        if row < count { matrix.removeLast((count - row) * dimension) }
-        return (chunkIDs, documentIDs, matrix)
-    }
-
-    /// The stored vector of one chunk.
-    public func vector(chunkID: Int64) throws -> [Float]? {
-        let s = try db.statement("SELECT vector FROM vectors WHERE chunk_id = ?")
-        defer { s.reset() }
-        try s.bind([.int(chunkID)])
-        guard try s.step() else { return nil }
-        return s.withBlob(0) { Array($0.bindMemory(to: Float.self)) }
-    }
-
-    /// (chunk id, term frequency) for every chunk that holds `term`.
-    public func postings(_ term: String) throws -> [(chunkID: Int64, tf: Int)] {
-        let s = try db.statement("SELECT chunk_id, tf FROM postings WHERE term = ?")
-        try s.bind([.text(term)])
-        var out: [(Int64, Int)] = []
-        while try s.step() { out.append((s.int(0), Int(s.int(1)))) }
-        return out
-    }
-
-    /// Lexical length of every chunk, keyed by id, plus their count and mean (for BM25).
-    public func lexicalLengths() throws -> (lengths: [Int64: Int], average: Double) {
-        let s = try db.statement("SELECT id, lex_length FROM chunks")
-        var lengths: [Int64: Int] = [:]
-        var total = 0
-        while try s.step() {
-            let l = Int(s.int(1))
-            lengths[s.int(0)] = l
-            total += l
-        }
-        return (lengths, lengths.isEmpty ? 0 : Double(total) / Double(lengths.count))
-    }
-
-    /// FTS5's own bm25() over the chunk texts for an FTS5 MATCH expression: (chunk id, score, higher is better).
-    public func fts5Search(_ match: String, limit: Int) throws -> [(chunkID: Int64, score: Double)] {
-        let s = try db.statement("SELECT rowid, -bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY bm25(chunks_fts) LIMIT ?")
-        try s.bind([.text(match), .int(Int64(limit))])
-        var out: [(Int64, Double)] = []
-        while try s.step() { out.append((s.int(0), s.double(1))) }
-        return out
     }
 
     // MARK: Status
@@ -287,6 +189,8 @@ public final class IndexStore {
     public struct Stats: Sendable {
         public var documents: Int
         public var chunks: Int
+        public var vectors: Int
+        public var postings: Int
         public var bytes: Int64
         public var lastIndexed: Double?
         public var model: String?
@@ -298,20 +202,26 @@ public final class IndexStore {
         let size = ["", "-wal", "-shm"].reduce(Int64(0)) { sum, suffix in
             sum + ((try? fm.attributesOfItem(atPath: path + suffix)[.size] as? NSNumber)?.int64Value ?? 0)
         }
-        let last = try db.statement("SELECT max(indexed_at) FROM documents")
-        defer { last.reset() }
-        let lastIndexed = try last.step() && !last.isNull(0) ? last.double(0) : nil
-        return Stats(
-            documents: Int(try db.scalarInt("SELECT count(*) FROM documents") ?? 0),
-            chunks: Int(try db.scalarInt("SELECT count(*) FROM chunks") ?? 0),
-            bytes: size, lastIndexed: lastIndexed, model: try meta("model"), dimension: try meta("dimension").flatMap(Int.init))
+        return try read {
+            let last = try db.statement("SELECT max(indexed_at) FROM documents")
+            defer { last.reset() }
+            let lastIndexed = try last.step() && !last.isNull(0) ? last.double(0) : nil
+            func count(_ table: String) throws -> Int { Int(try db.scalarInt("SELECT count(*) FROM \(table)") ?? 0) }
+            return Stats(
+                documents: try count("documents"), chunks: try count("chunks"), vectors: try count("vectors"),
+                postings: try count("postings"), bytes: size, lastIndexed: lastIndexed, model: try meta("model"),
+                dimension: try meta("dimension").flatMap(Int.init))
+        }
     }
+}
 
-    /// `PRAGMA integrity_check` (and FTS5's own check); "ok" when healthy.
-    public func integrityCheck() throws -> String {
-        let result = try db.scalarText("PRAGMA integrity_check") ?? "no answer"
-        guard result == "ok" else { return result }
-        do { try db.execute("INSERT INTO chunks_fts(chunks_fts) VALUES ('integrity-check')") } catch { return "fts5: \(error)" }
-        return "ok"
-    }
+/// Which index a memory belongs to: its id when it has one, else its path.
+public struct IndexIdentity: Sendable, Equatable {
+    public let id: String?
+    public let path: String
+
+    /// The key under which memory is stored.
+    public var key: String { id ?? pathKey }
+    /// The key an index had before it got an id.
+    public var pathKey: String { "path:" + path }
 }

@@ -76,6 +76,12 @@ enum Schema {
             last_results TEXT              -- JSON: the last search's ranked paths, lines and chunk ids
         );
         """,
+        // 2 → 3: memory belongs to each user (MemoryStore), not to the shared index; the index gets an id
+        // (set in Swift) that memory is keyed by.
+        """
+        DROP TABLE memory_entries;
+        DROP TABLE memory_profiles;
+        """,
     ]
 
     static var version: Int { migrations.count }

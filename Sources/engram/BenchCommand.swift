@@ -79,7 +79,7 @@ struct EmbedBenchResult: Encodable {
 enum BeirPassages {
     static func read(_ path: String, limit: Int) throws -> [String] {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ValidationError("cannot read corpus \(path)")
+            throw CommandError("cannot read corpus \(path)")
         }
         var out: [String] = []
         for line in data.split(separator: UInt8(ascii: "\n")) where out.count < limit {

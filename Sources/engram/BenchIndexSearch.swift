@@ -31,7 +31,7 @@ extension BenchCommand {
             defer { if work == nil { try? FileManager.default.removeItem(at: root) } }
             let folder = root.appendingPathComponent("docs")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            guard let data = FileManager.default.contents(atPath: corpus) else { throw ValidationError("cannot read \(corpus)") }
+            guard let data = FileManager.default.contents(atPath: corpus) else { throw CommandError("cannot read \(corpus)") }
             var written = 0
             for line in data.split(separator: UInt8(ascii: "\n")) where limit == 0 || written < limit {
                 guard let d = try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else { continue }
@@ -43,7 +43,7 @@ extension BenchCommand {
             let indexPath = root.appendingPathComponent("bench.sqlite").path
             try? FileManager.default.removeItem(atPath: indexPath)
             let encoder = try SentenceEncoder(folder: ModelStore.resolve(model))
-            let store = try IndexStore(path: indexPath, create: true)
+            let store = try IndexStore(path: indexPath, access: .write(create: true, wait: Stores.waitPolicy(indexPath, noWait: false)))
             let indexer = try Indexer(store: store, encoder: encoder)
             let first = try indexer.index(folder: folder.path)
             let again = try indexer.index(folder: folder.path)
@@ -90,12 +90,12 @@ extension BenchCommand {
         var json = false
 
         func run() async throws {
-            guard let data = FileManager.default.contents(atPath: queries) else { throw ValidationError("cannot read \(queries)") }
+            guard let data = FileManager.default.contents(atPath: queries) else { throw CommandError("cannot read \(queries)") }
             let texts = data.split(separator: UInt8(ascii: "\n")).compactMap {
                 (try? JSONSerialization.jsonObject(with: Data($0)) as? [String: Any])?["text"] as? String
             }
-            guard !texts.isEmpty else { throw ValidationError("no queries in \(queries)") }
-            let store = try IndexStore(path: index, create: false)
+            guard !texts.isEmpty else { throw CommandError("no queries in \(queries)") }
+            let store = try IndexStore(path: index, access: .read)
             let searcher = try Searcher(store: store, encoder: try SentenceEncoder(folder: ModelStore.resolve(model)))
             var options = SearchOptions()
             options.mode = mode
@@ -106,27 +106,27 @@ extension BenchCommand {
                 let start = DispatchTime.now()
                 let response = try searcher.search(texts[i % texts.count], options: options)
                 warm.append(Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6)
-                for (stage, ms) in response.timings where stage != "load" { stages[stage, default: []].append(ms) }
+                for (stage, ms) in response.timings where stage != "load" && stage != "total" { stages[stage, default: []].append(ms) }
             }
             // The same queries with a full memory (32 entries, the profile capacity, the latest one on topic).
             let config = MemoryConfig()
             let now = Date().timeIntervalSince1970
             let memoryVectors = searcher.encoder.encode(Array(texts.prefix(config.capacity)))
-            let memorySearch = MemorySearch(searcher: searcher, config: config)
+            let memorySearch = MemoryRanker(searcher: searcher, config: config)
             var withMemory: [Double] = []
             var memoryStages: [String: [Double]] = [:]
             for i in 0..<count {
                 let text = texts[i % texts.count]
                 var entries = zip(texts.prefix(config.capacity), memoryVectors).enumerated().map { j, tv in
-                    IndexStore.MemoryRow(id: Int64(j + 1), profile: "bench", kind: "query", text: tv.0, vector: tv.1,
+                    MemoryStore.Entry(id: Int64(j + 1), profile: "bench", kind: "query", text: tv.0, vector: tv.1,
                                          at: now - Double(config.capacity - j) * 60, sequence: j)
                 }
-                entries.append(IndexStore.MemoryRow(id: 999, profile: "bench", kind: "query", text: text + " in detail",
+                entries.append(MemoryStore.Entry(id: 999, profile: "bench", kind: "query", text: text + " in detail",
                                                     vector: searcher.encoder.encode(text + " in detail"), at: now - 30, sequence: config.capacity))
                 let start = DispatchTime.now()
                 let result = try memorySearch.search(text, entries: entries, now: now, searches: config.capacity + 1, options: options)
                 withMemory.append(Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6)
-                for (stage, ms) in result.response.timings where stage != "search_with_memory" { memoryStages[stage, default: []].append(ms) }
+                for (stage, ms) in result.response.timings where stage != "total" { memoryStages[stage, default: []].append(ms) }
             }
             var coldTimes: [Double] = []
             let binary = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
@@ -159,7 +159,7 @@ extension BenchCommand {
                 print("warm stages, p50: " + order.map { String(format: "%@ %.2f ms", $0, result.stage_p50_ms[$0]!) }.joined(separator: ", "))
                 print(String(format: "with a full memory (%d entries): warm p50 %.2f ms, p95 %.2f ms: memory adds %.2f ms at the median",
                              config.capacity + 1, result.memory_p50_ms, result.memory_p95_ms, result.memory_p50_ms - result.warm_p50_ms))
-                let memoryOrder = ["embed", "semantic", "lexical", "guard", "memory_semantic", "memory_lexical", "fuse", "rank", "explain"]
+                let memoryOrder = ["embed", "semantic", "lexical", "expansion_lexical", "rank"]
                     .filter { result.memory_stage_p50_ms[$0] != nil }
                 print("memory stages, p50: " + memoryOrder.map { String(format: "%@ %.2f ms", $0, result.memory_stage_p50_ms[$0]!) }.joined(separator: ", "))
             }

@@ -66,34 +66,3 @@ struct EvalCommand: AsyncParsableCommand {
     }
 }
 
-/// Ranking knobs shared by `search` and `eval` (defaults are the measured best).
-struct RankingOptions: ParsableArguments {
-    @Option(help: "Lexical scoring: bm25 (Engram's, tunable) or fts5 (SQLite's built-in bm25()).")
-    var lexical: LexicalScorer = .bm25
-
-    @Option(help: "Hybrid fusion: minmax (normalised score blend) or rrf (reciprocal rank fusion).")
-    var fusion: Fusion = .minmax
-
-    @Option(help: "Weight of the semantic side in minmax fusion (0…1).")
-    var alpha: Double = SearchOptions().alpha
-
-    @Option(help: "BM25 k1.")
-    var k1: Double = SearchOptions().k1
-
-    @Option(help: "BM25 b.")
-    var b: Double = SearchOptions().b
-
-    var options: SearchOptions {
-        var o = SearchOptions()
-        o.lexical = lexical
-        o.fusion = fusion
-        o.alpha = alpha
-        o.k1 = k1
-        o.b = b
-        return o
-    }
-}
-
-extension SearchMode: ExpressibleByArgument {}
-extension LexicalScorer: ExpressibleByArgument {}
-extension Fusion: ExpressibleByArgument {}

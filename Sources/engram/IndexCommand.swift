@@ -16,6 +16,9 @@ struct IndexCommand: AsyncParsableCommand {
             files are recognised by content, deleted files leave the index. Problem files are skipped with one \
             warning line each.
 
+            One writer at a time: a second `engram index` (or `engram remove`) on the same index waits for the \
+            first and says so, or with --no-wait exits 1 at once. Searches go on meanwhile, on the last committed state.
+
             \(IndexLocation.rule)
 
             Examples:
@@ -39,6 +42,9 @@ struct IndexCommand: AsyncParsableCommand {
     @Option(help: "Skip files larger than this (bytes, or with k/M/G).")
     var maxFileSize: String = "10M"
 
+    @Flag(help: "Fail at once if another engram is writing the index, instead of waiting for it.")
+    var noWait = false
+
     @Flag(name: .shortAndLong, help: "No progress bar and no warnings; only the summary.")
     var quiet = false
 
@@ -46,9 +52,9 @@ struct IndexCommand: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
-        guard Self.bytes(maxFileSize) != nil else { throw ValidationError("--max-file-size: cannot read \"\(maxFileSize)\" (try 10M)") }
+        guard Self.bytes(maxFileSize) != nil else { throw Usage.error("--max-file-size: cannot read \"\(maxFileSize)\" (try 10M)") }
         for p in paths where !FileManager.default.fileExists(atPath: p) {
-            throw ValidationError("no such file or folder: \(p)")
+            throw Usage.error("no such file or folder: \(p)")
         }
     }
 
@@ -62,7 +68,9 @@ struct IndexCommand: AsyncParsableCommand {
     func run() async throws {
         let indexPath = IndexLocation.resolve(index)
         let encoder = try SentenceEncoder(folder: ModelStore.resolve(model))
-        let store = try IndexStore(path: indexPath, create: true)
+        // Held for the whole run: a second `engram index` waits here, so batches never interleave.
+        let store = try IndexStore(path: indexPath, access: .write(create: true, wait: Stores.waitPolicy(indexPath, noWait: noWait)))
+        Stores.adoptMigratedMemory(store)
         let indexer = try Indexer(store: store, encoder: encoder)
         let walker = Walker(includeHidden: hidden, maxFileSize: Self.bytes(maxFileSize)!)
         var total = IndexSummary()

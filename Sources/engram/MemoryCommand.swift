@@ -30,10 +30,16 @@ struct OpenCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON object.")
     var json = false
 
+    func validate() throws {
+        try Validate.path(index, flag: "--index")
+        guard !target.trimmingCharacters(in: .whitespaces).isEmpty else { throw Usage.error("give a rank (such as 2) or a path") }
+        if let at, DateParsing.parse(at) == nil { throw Usage.error("--at: cannot read time \"\(at)\" (use ISO 8601)") }
+    }
+
     func run() async throws {
-        let store = try IndexStore(path: IndexLocation.resolve(index), create: false)
         let now = at.flatMap(DateParsing.parse)?.timeIntervalSince1970 ?? Date().timeIntervalSince1970
-        let session = MemorySession(store: store, profile: profile, config: try MemoryConfig.load(home: ModelStore.home()))
+        let session = try MemorySession(index: try Stores.reader(index), memoryPath: Stores.memoryPath, profile: profile,
+                                        config: try MemoryConfig.load(home: ModelStore.home()), notice: Terminal.warn)
         let opened = try session.open(target, now: now)
         if json { try printJSON(opened) } else { print(opened.path) }
     }
@@ -56,7 +62,12 @@ struct MemoryCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.")
         var json = false
 
-        func store() throws -> IndexStore { try IndexStore(path: IndexLocation.resolve(index), create: false) }
+        func validate() throws { try Validate.path(index, flag: "--index") }
+
+        func session() throws -> MemorySession {
+            try MemorySession(index: try Stores.reader(index), memoryPath: Stores.memoryPath, profile: profile,
+                              config: try MemoryConfig.load(home: ModelStore.home()), notice: Terminal.warn)
+        }
     }
 
     struct Show: AsyncParsableCommand {
@@ -64,10 +75,9 @@ struct MemoryCommand: AsyncParsableCommand {
         @OptionGroup var common: Common
 
         func run() async throws {
-            let store = try common.store()
-            let config = try MemoryConfig.load(home: ModelStore.home())
-            let entries = try store.memoryEntries(profile: common.profile)
-            let searches = try store.memoryProfile(common.profile).searches
+            let session = try common.session()
+            let config = session.config
+            let (entries, searches, _) = try session.state()
             let now = Date().timeIntervalSince1970
             let rows = entries.reversed().map { e in
                 ShownEntry(id: e.id, kind: e.kind, text: e.text, path: e.path, at: Date(timeIntervalSince1970: e.at).formatted(.iso8601),
@@ -78,9 +88,11 @@ struct MemoryCommand: AsyncParsableCommand {
                 try printJSON(ShownMemory(profile: common.profile, searches: searches, half_life_seconds: config.halfLife, entries: rows))
                 return
             }
-            print("profile \(common.profile): \(rows.count) entries, \(searches) searches, half-life \(Progress.clock(config.halfLife))")
+            print("profile \(Terminal.safe(common.profile)): \(rows.count) entries, \(searches) searches, half-life \(Progress.clock(config.halfLife))")
             for r in rows {
-                print(String(format: "  %5.3f  %-5@  %@ ago  ", r.weight, r.kind, Progress.clock(r.age_seconds)) + "\"\(r.text.prefix(70))\"")
+                let why = r.weight < config.floor ? "  (faded: below \(config.floor), no longer used)" : ""
+                print(String(format: "  %5.3f  %-5@  %@ ago  ", r.weight, r.kind, Progress.clock(r.age_seconds))
+                      + "\"\(Terminal.safe(String(r.text.prefix(70))))\"" + why)
             }
         }
     }
@@ -90,7 +102,7 @@ struct MemoryCommand: AsyncParsableCommand {
         @OptionGroup var common: Common
 
         func run() async throws {
-            let n = try common.store().clearMemory(profile: common.profile)
+            let n = try common.session().clear()
             if common.json { try printJSON(["cleared": n]) } else { print("forgot \(n) entries of profile \(common.profile)") }
         }
     }
@@ -100,9 +112,8 @@ struct MemoryCommand: AsyncParsableCommand {
         @OptionGroup var common: Common
 
         func run() async throws {
-            let store = try common.store()
-            let entries = try store.memoryEntries(profile: common.profile)
-            try printJSON(ExportedMemory(profile: common.profile, searches: try store.memoryProfile(common.profile).searches,
+            let (entries, searches, _) = try common.session().state()
+            try printJSON(ExportedMemory(profile: common.profile, searches: searches,
                                          entries: entries.map { ExportedEntry(id: $0.id, kind: $0.kind, text: $0.text, path: $0.path,
                                                                               at: $0.at, sequence: $0.sequence, vector: $0.vector) }))
         }

@@ -51,18 +51,27 @@ struct ReportCommand: AsyncParsableCommand {
     @Option(help: "Model folder (default: $ENGRAM_MODEL, else the installed default model).")
     var model: String?
 
+    func validate() throws {
+        try Validate.path(index, flag: "--index")
+        try Validate.path(output, flag: "--output")
+        guard (1...1000).contains(n) else { throw Usage.error("-n must be between 1 and 1000 (got \(n))") }
+        if let at, DateParsing.parse(at) == nil { throw Usage.error("--at: cannot read time \"\(at)\" (use ISO 8601)") }
+    }
+
     func run() async throws {
         var texts = query
         if let queries {
-            guard let data = FileManager.default.contents(atPath: queries) else { throw ValidationError("cannot read --queries file \(queries)") }
+            guard let data = FileManager.default.contents(atPath: queries) else { throw CommandError("cannot read the --queries file \(queries)") }
             texts += String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).map(String.init)
                 .filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
         }
-        let store = try IndexStore(path: IndexLocation.resolve(index), create: false)
+        let store = try Stores.reader(index)
         let searcher = try Searcher(store: store, encoder: try SentenceEncoder(folder: ModelStore.resolve(model)))
+        searcher.warn = Terminal.warn
         let now = at.flatMap(DateParsing.parse)?.timeIntervalSince1970 ?? Date().timeIntervalSince1970
-        let report = try ReportBuilder(store: store, searcher: searcher, config: try MemoryConfig.load(home: ModelStore.home()),
-                                       profile: profile).build(queries: texts, n: n, now: now)
+        let session = try MemorySession(index: store, memoryPath: Stores.memoryPath, profile: profile,
+                                        config: try MemoryConfig.load(home: ModelStore.home()), notice: Terminal.warn)
+        let report = try ReportBuilder(session: session, searcher: searcher).build(queries: texts, n: n, now: now)
         let chosen = format ?? output.flatMap { Format(rawValue: ($0 as NSString).pathExtension.lowercased() == "markdown" ? "md" : ($0 as NSString).pathExtension.lowercased()) } ?? .html
         let text: String
         switch chosen {
@@ -72,9 +81,7 @@ struct ReportCommand: AsyncParsableCommand {
         case .csv: text = CSVReport.render(report)
         }
         if let output {
-            do { try Data(text.utf8).write(to: URL(fileURLWithPath: output)) } catch {
-                throw ValidationError("cannot write \(output): \(error.localizedDescription)")
-            }
+            try writeAtomically(text, to: output)
             FileHandle.standardError.write(Data("engram: wrote \(chosen.rawValue) report (\(report.queries.count) queries) to \(output)\n".utf8))
         } else {
             print(text, terminator: "")

@@ -13,10 +13,12 @@ struct SearchCommand: AsyncParsableCommand {
             Modes: hybrid (default) blends semantic similarity with BM25; semantic ranks by meaning only; lexical by \
             words only. A document scores as its best passage; each result shows the passage's first line.
 
-            Memory: every search is remembered (per --profile) and the next searches are re-ranked with what you \
-            were just looking for, fading with time (--half-life) and with later searches. A topic guard keeps \
-            searches about something else from pulling results their way. --explain shows what memory did; \
-            --no-memory neither reads nor writes memory; --incognito reads it but records nothing.
+            Memory: every search is remembered (per --profile, in your own $ENGRAM_HOME/memory.sqlite, never in the \
+            index) and the next searches are re-ranked with what you were just looking for, fading with time \
+            (--half-life) and with later searches. A topic guard keeps searches about something else from pulling \
+            results their way. --explain shows what memory did; --no-memory neither reads nor writes memory; \
+            --incognito reads it but records nothing. Searching only reads the index: it works on an index you may \
+            only read, and while another engram indexes it.
 
             \(IndexLocation.rule)
 
@@ -35,7 +37,7 @@ struct SearchCommand: AsyncParsableCommand {
     @Option(help: "Index file.")
     var index: String?
 
-    @Option(name: .shortAndLong, help: "Number of results.")
+    @Option(name: .shortAndLong, help: "Number of results (1…1000).")
     var n = 10
 
     @Option(help: "hybrid, semantic or lexical.")
@@ -50,8 +52,6 @@ struct SearchCommand: AsyncParsableCommand {
     @Option(help: "Only documents modified on or after this date (YYYY-MM-DD or ISO 8601).")
     var since: String?
 
-    @OptionGroup(title: "Ranking tuning") var tuning: RankingOptions
-
     @Option(help: "Memory profile.")
     var profile = "default"
 
@@ -61,115 +61,93 @@ struct SearchCommand: AsyncParsableCommand {
     @Flag(help: "Use memory but record nothing.")
     var incognito = false
 
-    @Option(help: "Run as if at this time (ISO 8601), for replaying sessions.")
-    var at: String?
-
     @Flag(help: "Show, per result, the base score, memory's part, the rank without memory and the entries that contributed.")
     var explain = false
 
-    @OptionGroup(title: "Memory tuning") var memory: MemoryOptions
+    @Option(help: "Half-life of memory entries (e.g. 1d, 2h, 30m; default 1d or the config file's half_life).")
+    var halfLife: String?
+
+    @Option(help: "Run as if at this time (ISO 8601), for replaying sessions.")
+    var at: String?
+
+    @OptionGroup(visibility: .hidden) var tuning: RankingOptions
+
+    @OptionGroup(visibility: .hidden) var memoryTuning: MemoryTuning
 
     @Option(help: "Model folder (default: $ENGRAM_MODEL, else the installed default model).")
     var model: String?
 
-    @Flag(help: "Print one JSON object.")
+    @Flag(help: "Print one JSON object (with memory's explanation when memory is on).")
     var json = false
 
     func validate() throws {
-        guard !query.joined().trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("the query is empty") }
-        guard n > 0 else { throw ValidationError("-n must be at least 1") }
-        if let since, DateParsing.parse(since) == nil { throw ValidationError("--since: cannot read date \"\(since)\" (use YYYY-MM-DD)") }
-        if let at, DateParsing.parse(at) == nil { throw ValidationError("--at: cannot read time \"\(at)\" (use ISO 8601)") }
-        if noMemory && explain { throw ValidationError("--explain shows what memory did; it cannot go with --no-memory") }
+        guard !query.joined().trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw Usage.error("the query is empty") }
+        guard (1...1000).contains(n) else { throw Usage.error("-n must be between 1 and 1000 (got \(n))") }
+        try Validate.path(index, flag: "--index")
+        if let path, path.isEmpty { throw Usage.error("--path: the glob is empty") }
+        if let since, DateParsing.parse(since) == nil { throw Usage.error("--since: cannot read date \"\(since)\" (use YYYY-MM-DD)") }
+        if let at, DateParsing.parse(at) == nil { throw Usage.error("--at: cannot read time \"\(at)\" (use ISO 8601, e.g. 2026-01-05T10:00:00Z)") }
+        if let halfLife, MemoryConfig.duration(halfLife) == nil {
+            throw Usage.error("--half-life: cannot read \"\(halfLife)\" (try 1d, 2h, 30m or seconds)")
+        }
+        if noMemory && explain { throw Usage.error("--explain shows what memory did; it cannot go with --no-memory") }
     }
 
     func run() async throws {
         let text = query.joined(separator: " ")
-        let store = try IndexStore(path: IndexLocation.resolve(index), create: false)
-        let encoder = try SentenceEncoder(folder: ModelStore.resolve(model))
-        let searcher = try Searcher(store: store, encoder: encoder)
+        let store = try Stores.reader(index)
+        let searcher = try Searcher(store: store, encoder: try SentenceEncoder(folder: ModelStore.resolve(model)))
+        searcher.warn = Terminal.warn
         var options = tuning.options
         options.mode = mode
         options.limit = n
         options.pathGlob = path
         options.types = type
         options.since = since.flatMap(DateParsing.parse)
-        var response: SearchResponse
-        var memoryResult: MemoryResult?
-        if noMemory {
-            response = try searcher.search(text, options: options)
-        } else {
+
+        var memory: MemoryResult?
+        var config = try MemoryConfig.load(home: ModelStore.home())
+        try memoryTuning.apply(to: &config, halfLife: halfLife)
+        let session = noMemory ? nil : Stores.memory(store, profile: profile, config: config)
+        let response: SearchResponse
+        if let session {
             let now = at.flatMap(DateParsing.parse)?.timeIntervalSince1970 ?? Date().timeIntervalSince1970
-            let session = MemorySession(store: store, profile: profile, config: try memory.config())
-            let result = try session.search(text, searcher: searcher, options: options, now: now, record: !incognito)
-            response = result.response
-            memoryResult = result
-        }
-        if json {
-            try printJSON(SearchOutput(response, memory: memoryResult, profile: profile))
-        } else if response.hits.isEmpty {
-            print("no results for \"\(text)\"")
-        } else {
-            for (i, hit) in response.hits.enumerated() {
-                let parts = [hit.semantic.map { String(format: "sem %.3f", $0) }, hit.lexical.map { String(format: "lex %.2f", $0) }]
-                    .compactMap { $0 }.joined(separator: ", ")
-                print("\(Terminal.bold(String(format: "%2d", hit.rank)))  \(Terminal.cyan("\(Terminal.display(hit.path)):\(hit.line)"))  "
-                      + String(format: "%.3f", hit.score) + Terminal.dim("  (\(parts))"))
-                print("    \(Terminal.bold(hit.title))")
-                print("    \(Terminal.render(Snippet(chunk: hit.chunkText, query: text)))")
-                if explain, let e = memoryResult?.explanations[i] {
-                    let was = e.baseRank.map { "rank \($0)" } ?? "unranked"
-                    print(Terminal.dim(String(format: "    memory: base %.3f %+.3f → %@ → %d", e.baseScore, e.memoryScore, was, e.rank)))
-                    for c in e.contributions.sorted(by: { $0.weight > $1.weight }).prefix(3) {
-                        print(Terminal.dim(String(format: "      w %.2f  sim %.2f  ", c.weight, c.similarity) + "\"\(c.text.prefix(70))\""))
-                    }
+            let vector = searcher.encoder.encode(text)
+            do {
+                let state = try session.state()
+                memory = try MemoryRanker(searcher: searcher, config: config).search(
+                    text, vector: vector, entries: state.entries, now: now, searches: state.searches, options: options, explain: explain || json)
+            } catch let error as StoreError where error.path == session.store.path {
+                Terminal.warn("memory unreadable (\(error)); searching without it")
+            }
+            response = try memory?.response ?? searcher.search(SearchRequest(text, vector: vector, options: options))
+            if !incognito {
+                do { try session.record(text, vector: vector, hits: response.hits, now: now) } catch {
+                    Terminal.warn("this search was not remembered: \(error)")
                 }
             }
-            if explain, let m = memoryResult {
-                let active = m.active
-                print(Terminal.dim(active.isEmpty ? "memory: no entry about this topic (profile \(profile), \(m.entries.count) entries)"
-                                                  : "memory: \(active.count) of \(m.entries.count) entries in effect (profile \(profile))"))
-            }
+        } else {
+            response = try searcher.search(text, options: options)
+        }
+        if json {
+            try printJSON(SearchOutput(response, memory: memory, profile: profile))
+        } else {
+            SearchPrinter(query: text, explain: explain, profile: profile).print(response, memory: memory)
         }
     }
 }
 
-/// `engram search --json`: {"query", "mode", "results": [...], "timings_ms": {...}}.
-struct SearchOutput: Encodable {
-    struct Result: Encodable {
-        struct Scores: Encodable {
-            let semantic: Double?
-            let lexical: Double?
-            func encode(to encoder: Encoder) throws {
-                var c = encoder.container(keyedBy: Key.self)
-                try c.encode(semantic, forKey: Key("semantic"))
-                try c.encode(lexical, forKey: Key("lexical"))
-            }
-        }
-        let rank: Int
-        let path: String
-        let line: Int
-        let score: Double
-        let scores: Scores
-        let title: String
-        let snippet: String
-        let chunk: String
+/// Checks shared by several commands' `validate()`.
+enum Validate {
+    static func path(_ value: String?, flag: String) throws {
+        if let value, value.trimmingCharacters(in: .whitespaces).isEmpty { throw Usage.error("\(flag): the path is empty") }
     }
-    let query: String
-    let mode: String
-    let results: [Result]
-    let timings_ms: [String: Double]
-    let memory: MemoryOutput?
 
-    init(_ r: SearchResponse, memory m: MemoryResult? = nil, profile: String = "default") {
-        memory = m.map { MemoryOutput($0, profile: profile) }
-        query = r.query
-        mode = r.mode.rawValue
-        results = r.hits.map { h in
-            Result(rank: h.rank, path: h.path, line: h.line, score: h.score, scores: .init(semantic: h.semantic, lexical: h.lexical),
-                   title: h.title, snippet: Snippet(chunk: h.chunkText, query: r.query).text, chunk: h.chunkText)
+    static func finite(_ value: Double?, _ flag: String, in range: ClosedRange<Double>) throws {
+        guard let value else { return }
+        guard value.isFinite, range.contains(value) else {
+            throw Usage.error("\(flag) must be a number from \(range.lowerBound) to \(range.upperBound) (got \(value))")
         }
-        timings_ms = r.timings
     }
 }
 
@@ -179,57 +157,21 @@ enum DateParsing {
         let f = DateFormatter()
         f.locale = Locale(identifier: "en_US_POSIX")
         f.timeZone = TimeZone(identifier: "UTC")
+        f.isLenient = false
         for format in ["yyyy-MM-dd", "yyyy-MM-dd'T'HH:mm", "yyyy-MM-dd HH:mm"] {
             f.dateFormat = format
-            if let d = f.date(from: s) { return d }
+            // A format must account for the whole string: "2026-01-05junk" is not a date.
+            if let d = f.date(from: s), f.string(from: d) == s { return d }
         }
         return nil
     }
 }
 
-/// `"memory"` in `engram search --json`: the entries with their current weights, and per result
-/// the base score, memory's part and both ranks.
-struct MemoryOutput: Encodable {
-    struct Entry: Encodable {
-        let id: Int64
-        let kind: String
-        let text: String
-        let path: String?
-        let weight: Double
-        let decay: Double
-        let gate: Double
-        let similarity: Double
-        let age_seconds: Double
-        let searches_since: Int
-        let active: Bool
-    }
-    struct Contribution: Encodable {
-        let entry: Int64
-        let weight: Double
-        let similarity: Double
-    }
-    struct Result: Encodable {
-        let rank: Int
-        let base_rank: Int?
-        let base_score: Double
-        let memory_score: Double
-        let contributions: [Contribution]
-    }
-    let profile: String
-    let entries: [Entry]
-    let results: [Result]
-
-    init(_ m: MemoryResult, profile: String) {
-        self.profile = profile
-        let floor = Set(m.active.map(\.entry.id))
-        entries = m.entries.map {
-            Entry(id: $0.entry.id, kind: $0.entry.kind, text: $0.entry.text, path: $0.entry.path, weight: $0.weight, decay: $0.decay,
-                  gate: $0.gate, similarity: $0.similarity, age_seconds: $0.ageSeconds, searches_since: $0.searchesSince,
-                  active: floor.contains($0.entry.id))
-        }
-        results = m.explanations.map { e in
-            Result(rank: e.rank, base_rank: e.baseRank, base_score: e.baseScore, memory_score: e.memoryScore,
-                   contributions: e.contributions.map { Contribution(entry: $0.entryID, weight: $0.weight, similarity: $0.similarity) })
-        }
+/// A bad flag value: one line on standard error naming the flag, and the usage exit code (64), without
+/// the usage text that ArgumentParser's `ValidationError` adds.
+enum Usage {
+    static func error(_ message: String) -> ExitCode {
+        Terminal.warn(message)
+        return ExitCode.validationFailure
     }
 }

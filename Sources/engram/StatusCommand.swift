@@ -18,7 +18,7 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let path = IndexLocation.resolve(index)
-        let store = try IndexStore(path: path, create: false)
+        let store = try IndexStore(path: path, access: .read)
         let s = try store.stats()
         let last = s.lastIndexed.map { Date(timeIntervalSince1970: $0).formatted(.iso8601) }
         if json {
@@ -58,14 +58,22 @@ struct RemoveCommand: AsyncParsableCommand {
     @Option(help: "Index file.")
     var index: String?
 
+    @Flag(help: "Fail at once if another engram is writing the index, instead of waiting for it.")
+    var noWait = false
+
     @Flag(help: "Print one JSON object.")
     var json = false
 
+    func validate() throws {
+        try Validate.path(index, flag: "--index")
+        guard !path.isEmpty else { throw Usage.error("the path to remove is empty") }
+    }
+
     func run() async throws {
-        let store = try IndexStore(path: IndexLocation.resolve(index), create: false)
+        let store = try Stores.writer(index, create: false, noWait: noWait)
         var target = URL(fileURLWithPath: path).standardizedFileURL.path
         if FileManager.default.fileExists(atPath: target) { target = URL(fileURLWithPath: target).resolvingSymlinksInPath().path }
-        let removed = try store.db.transaction { try store.deleteDocuments(under: target) }
+        let removed = try store.write { try store.deleteDocuments(under: target) }
         if json {
             try printJSON(["removed": removed])
         } else {

@@ -12,7 +12,30 @@ enum Terminal {
     static func highlight(_ s: String) -> String { color ? "\u{1B}[1;33m\(s)\u{1B}[0m" : s }
 
     static func render(_ snippet: Snippet) -> String {
-        snippet.pieces.map { $0.highlighted ? highlight($0.text) : $0.text }.joined()
+        snippet.pieces.map { $0.highlighted ? highlight(safe($0.text)) : safe($0.text) }.joined()
+    }
+
+    /// Text from documents, file names or users, made harmless for a terminal: control characters (C0, DEL,
+    /// C1, which start escape sequences and can set the window title, clear the screen or hide links) and
+    /// line breaks are shown escaped (`\u{1B}`, `\n`), so one result stays one line and nothing reaches
+    /// the terminal raw.
+    static func safe(_ s: String) -> String {
+        guard s.unicodeScalars.contains(where: isControl) else { return s }
+        var out = ""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where isControl(scalar): out += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    private static func isControl(_ c: Unicode.Scalar) -> Bool {
+        c.value < 0x20 || (0x7F...0x9F).contains(c.value) || c == "\u{2028}" || c == "\u{2029}"
     }
 
     /// A path relative to the current folder when it lies under it.

@@ -86,7 +86,7 @@ import Testing
         #expect(committed > 0 && committed < total)
 
         // The killed index opens, passes integrity checks and serves what was committed.
-        let store = try IndexStore(path: index, create: false)
+        let store = try IndexStore(path: index, access: .read)
         #expect(try EngineSupport.checkConsistency(store).isEmpty)
         let (s1, out1, _) = try EngineSupport.run(["search", "sourdough starter", "--index", index, "--json", "-n", "1"])
         #expect(s1 == 0 && out1.contains("\"results\""))
@@ -94,7 +94,7 @@ import Testing
         // The next run finishes the job: every file exactly once.
         let (s2, _, err2) = try EngineSupport.run(["index", folder.path, "--index", index, "--quiet", "--json"])
         #expect(s2 == 0, "\(err2)")
-        let resumed = try IndexStore(path: index, create: false)
+        let resumed = try IndexStore(path: index, access: .read)
         #expect(try resumed.documents().count == total)
         #expect(try EngineSupport.checkConsistency(resumed).isEmpty)
     }

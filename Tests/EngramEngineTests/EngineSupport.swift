@@ -50,32 +50,8 @@ enum EngineSupport {
         return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
     }
 
-    /// Invariants every index must keep: one row per path, chunk ordinals 0..<n per document,
-    /// exactly one vector per chunk, no postings or FTS rows for missing chunks.
+    /// Invariants every index must keep (see `IndexStore.invariantProblems`).
     static func checkConsistency(_ store: IndexStore) throws -> [String] {
-        var problems: [String] = []
-        let db = store.db
-        func count(_ sql: String) throws -> Int64 { try db.scalarInt(sql) ?? -1 }
-        if try count("SELECT count(*) - count(DISTINCT path) FROM documents") != 0 { problems.append("duplicate paths") }
-        if try count("SELECT count(*) FROM chunks c LEFT JOIN vectors v ON v.chunk_id = c.id WHERE v.chunk_id IS NULL") != 0 {
-            problems.append("chunks without vectors")
-        }
-        if try count("SELECT count(*) FROM vectors v LEFT JOIN chunks c ON c.id = v.chunk_id WHERE c.id IS NULL") != 0 {
-            problems.append("vectors without chunks")
-        }
-        if try count("SELECT count(*) FROM postings p LEFT JOIN chunks c ON c.id = p.chunk_id WHERE c.id IS NULL") != 0 {
-            problems.append("postings without chunks")
-        }
-        if try count("SELECT count(*) FROM chunks c LEFT JOIN documents d ON d.id = c.document_id WHERE d.id IS NULL") != 0 {
-            problems.append("chunks without documents")
-        }
-        if try count("""
-            SELECT count(*) FROM (SELECT document_id, count(*) n, min(ordinal) lo, max(ordinal) hi, count(DISTINCT ordinal) k
-            FROM chunks GROUP BY document_id) WHERE lo != 0 OR hi != n - 1 OR k != n
-            """) != 0 { problems.append("chunk ordinals with gaps or repeats") }
-        if try count("SELECT count(*) FROM chunks_fts") != count("SELECT count(*) FROM chunks") { problems.append("FTS5 rows ≠ chunks") }
-        let integrity = try store.integrityCheck()
-        if integrity != "ok" { problems.append("integrity: \(integrity)") }
-        return problems
+        try store.invariantProblems()
     }
 }

@@ -8,7 +8,8 @@ import Testing
 /// Indexing real folders: bad input, incremental updates, counts of what is embedded.
 @Suite(.serialized) struct IndexingTests {
     func makeIndexer() throws -> (Indexer, IndexStore) {
-        let store = try IndexStore(path: EngineSupport.temporaryFolder().appendingPathComponent("t.sqlite").path, create: true)
+        let store = try IndexStore(path: EngineSupport.temporaryFolder().appendingPathComponent("t.sqlite").path,
+                                   access: .write(create: true, wait: .fail))
         return (try Indexer(store: store, encoder: try EngineSupport.encoder.get()), store)
     }
 
@@ -116,10 +117,10 @@ import Testing
     @Test func aFileThatIsNotAnIndexIsRefused() throws {
         let path = EngineSupport.temporaryFolder().appendingPathComponent("notes.sqlite").path
         try Data("just some text, not SQLite at all".utf8).write(to: URL(fileURLWithPath: path))
-        #expect(throws: StoreError.notAnIndex(path: path)) { _ = try IndexStore(path: path, create: true) }
+        #expect(throws: StoreError.notAnIndex(path: path)) { _ = try IndexStore(path: path, access: .write(create: true, wait: .fail)) }
         let foreign = EngineSupport.temporaryFolder().appendingPathComponent("other.sqlite").path
         let db = try Database(path: foreign)
         try db.execute("CREATE TABLE t(x)")
-        #expect(throws: StoreError.notAnIndex(path: foreign)) { _ = try IndexStore(path: foreign, create: true) }
+        #expect(throws: StoreError.notAnIndex(path: foreign)) { _ = try IndexStore(path: foreign, access: .write(create: true, wait: .fail)) }
     }
 }

@@ -1,0 +1,85 @@
+import EngramEmbedding
+import EngramEngine
+import EngramStore
+import Foundation
+
+/// How memory changed one result.
+public struct MemoryExplanation: Sendable {
+    public struct Contribution: Sendable {
+        public let entryID: Int64
+        public let text: String
+        public let weight: Double
+        /// Cosine between the entry and the result's best chunk.
+        public let similarity: Double
+    }
+    /// The result without memory: its rank (nil when it was not ranked at all), score and score parts.
+    public let base: BaseScore
+    /// Score with memory minus score without.
+    public let memoryScore: Double
+    public let rank: Int
+    public let contributions: [Contribution]
+}
+
+/// A search re-ranked with memory, with everything needed to explain it.
+public struct MemoryResult: Sendable {
+    public var response: SearchResponse
+    /// Per hit, in hit order; empty unless the search was asked to explain.
+    public var explanations: [MemoryExplanation]
+    /// Every entry with its current weight (active or not).
+    public var entries: [WeightedEntry]
+    /// Entries that took part (weight ≥ floor).
+    public var active: [WeightedEntry] { entries.filter { $0.weight >= floor } }
+    let floor: Double
+}
+
+/// Turns the user's recent searches and opened results into an expansion of the query, and runs the
+/// ranking pipeline with it.
+///
+/// Each entry's weight decays with time and with the searches made since; a topic guard (a logistic
+/// step on the entry's cosine to the current query, `MemoryModel.gate`) lets through only entries
+/// about the same topic. The surviving weights become the pipeline's `QueryExpansion` with strength β.
+/// With no entry past the guard, the result is exactly the ranking without memory.
+public struct MemoryRanker {
+    public let searcher: Searcher
+    public var config: MemoryConfig
+
+    public init(searcher: Searcher, config: MemoryConfig) {
+        self.searcher = searcher
+        self.config = config
+    }
+
+    /// The expansion that `entries` give a query whose embedding is `q`, and every entry's weight.
+    public func expansion(_ entries: [MemoryStore.Entry], query q: [Float], now: Double, searches: Int)
+        -> (expansion: QueryExpansion, weighted: [WeightedEntry])
+    {
+        let weighted = MemoryModel.weigh(entries, query: q, now: now, searches: searches, config: config)
+        let terms = weighted.filter { $0.weight >= config.floor }.map {
+            QueryExpansion.Term(text: $0.entry.text, vector: $0.entry.vector, weight: $0.weight)
+        }
+        return (QueryExpansion(terms: terms, strength: config.beta), weighted)
+    }
+
+    public func search(
+        _ query: String, vector: [Float]? = nil, entries: [MemoryStore.Entry], now: Double, searches: Int,
+        options: SearchOptions, explain: Bool = false
+    ) throws -> MemoryResult {
+        let q = vector ?? searcher.encoder.encode(query)
+        let (expansion, weighted) = self.expansion(entries, query: q, now: now, searches: searches)
+        let response = try searcher.search(SearchRequest(query, vector: q, options: options, expansion: expansion, explain: explain))
+        var explanations: [MemoryExplanation] = []
+        if explain {
+            let active = weighted.filter { $0.weight >= config.floor }
+            for hit in response.hits {
+                let chunk = try searcher.chunkVector(hit.chunkID) ?? []
+                let base = hit.base ?? BaseScore(rank: nil, score: 0, semantic: 0, lexical: 0)
+                explanations.append(MemoryExplanation(
+                    base: base, memoryScore: hit.score - base.score, rank: hit.rank,
+                    contributions: active.map {
+                        MemoryExplanation.Contribution(entryID: $0.entry.id, text: $0.entry.text, weight: $0.weight,
+                                                       similarity: MemoryModel.cosine($0.entry.vector, chunk))
+                    }))
+            }
+        }
+        return MemoryResult(response: response, explanations: explanations, entries: weighted, floor: config.floor)
+    }
+}

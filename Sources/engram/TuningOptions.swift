@@ -1,0 +1,77 @@
+import ArgumentParser
+import EngramEngine
+import EngramMemory
+import Foundation
+
+/// Ranking knobs (defaults are the measured best): visible on `eval`, hidden on `search`.
+struct RankingOptions: ParsableArguments {
+    @Option(help: "Lexical scoring: bm25 (Engram's, tunable) or fts5 (SQLite's built-in bm25()).")
+    var lexical: LexicalScorer = .bm25
+
+    @Option(help: "Hybrid fusion: minmax (normalised score blend) or rrf (reciprocal rank fusion).")
+    var fusion: Fusion = .minmax
+
+    @Option(help: "Weight of the semantic side in minmax fusion (0…1).")
+    var alpha: Double = SearchOptions().alpha
+
+    @Option(help: "BM25 k1 (0…10).")
+    var k1: Double = SearchOptions().k1
+
+    @Option(help: "BM25 b (0…1).")
+    var b: Double = SearchOptions().b
+
+    func validate() throws {
+        try Validate.finite(alpha, "--alpha", in: 0...1)
+        try Validate.finite(k1, "--k1", in: 0...10)
+        try Validate.finite(b, "--b", in: 0...1)
+    }
+
+    var options: SearchOptions {
+        var o = SearchOptions()
+        o.lexical = lexical
+        o.fusion = fusion
+        o.alpha = alpha
+        o.k1 = k1
+        o.b = b
+        return o
+    }
+}
+
+/// Memory's tuning knobs (defaults are the measured best, docs/memory.md): visible on `eval sessions`,
+/// hidden on `search`.
+struct MemoryTuning: ParsableArguments {
+    @Option(help: "Weight factor per later search (0…1).")
+    var searchDecay: Double?
+
+    @Option(help: "Memory strength β (0…100).")
+    var beta: Double?
+
+    @Option(help: "Topic guard threshold τ: the cosine to the query past which an entry counts (-1…1).")
+    var tau: Double?
+
+    @Option(help: "Weight of an opened result relative to a search (0…100).")
+    var openWeight: Double?
+
+    func validate() throws {
+        try Validate.finite(searchDecay, "--search-decay", in: 0...1)
+        try Validate.finite(beta, "--beta", in: 0...100)
+        try Validate.finite(tau, "--tau", in: -1...1)
+        try Validate.finite(openWeight, "--open-weight", in: 0...100)
+    }
+
+    /// Flags over `config` (which holds the defaults, the config file and the environment).
+    func apply(to config: inout MemoryConfig, halfLife: String?) throws {
+        if let halfLife {
+            guard let d = MemoryConfig.duration(halfLife) else { throw Usage.error("--half-life: cannot read \"\(halfLife)\"") }
+            config.halfLife = d
+        }
+        if let searchDecay { config.searchDecay = searchDecay }
+        if let beta { config.beta = beta }
+        if let tau { config.tau = tau }
+        if let openWeight { config.openWeight = openWeight }
+    }
+}
+
+extension SearchMode: ExpressibleByArgument {}
+extension LexicalScorer: ExpressibleByArgument {}
+extension Fusion: ExpressibleByArgument {}
