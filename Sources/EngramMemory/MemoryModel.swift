@@ -63,3 +63,30 @@ public enum MemoryModel {
         return ranked.prefix(entries.count - config.capacity).map(\.id)
     }
 }
+
+extension WeightedEntry {
+    /// Why the entry is, or is not, in effect for this query, in words.
+    public func why(_ config: MemoryConfig) -> String {
+        let age = MemoryModel.age(ageSeconds)
+        let since = searchesSince == 1 ? "1 search since" : "\(searchesSince) searches since"
+        if weight >= config.floor {
+            return String(format: "in effect: on topic (cosine %.2f to this query, the guard opens past %.2f), %@ old, %@",
+                          similarity, config.tau, age, since)
+        }
+        if decay < config.floor {
+            return "faded: \(age) old and \(since) left it weight \(String(format: "%.3f", decay)), under \(config.floor)"
+        }
+        return String(format: "off topic: cosine %.2f to this query, the guard opens past %.2f", similarity, config.tau)
+    }
+}
+
+extension MemoryModel {
+    /// "45 s", "12 min", "3 h", "2 d".
+    public static func age(_ seconds: Double) -> String {
+        let s = max(0, seconds)
+        if s < 90 { return "\(Int(s)) s" }
+        if s < 5400 { return "\(Int(s / 60)) min" }
+        if s < 172_800 { return "\(Int(s / 3600)) h" }
+        return "\(Int(s / 86_400)) d"
+    }
+}

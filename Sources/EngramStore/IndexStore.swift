@@ -60,17 +60,20 @@ public final class IndexStore {
 
     public init(path: String, access: Access) throws {
         self.path = path
-        let exists = FileManager.default.fileExists(atPath: path)
+        var isFolder: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isFolder)
+        if isFolder.boolValue {
+            throw StoreError.cannotOpen(path: path, message: "a folder, not an index file (pass a file such as \(path)/index.sqlite)")
+        }
+        let missing = StoreError.cannotOpen(path: path, message: "no index there yet: create it with `engram index FOLDER --index \(path)`")
         switch access {
         case .read:
-            guard exists else { throw StoreError.cannotOpen(path: path, message: "no index there yet: run `engram index FOLDER` first") }
+            guard exists else { throw missing }
             lock = nil
             db = try Database(path: path, readOnly: true)
             try checkReadable()
         case .write(let create, let wait):
-            guard exists || create else {
-                throw StoreError.cannotOpen(path: path, message: "no index there yet: run `engram index FOLDER` first")
-            }
+            guard exists || create else { throw missing }
             if create {
                 try? FileManager.default.createDirectory(
                     at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)

@@ -41,7 +41,8 @@ struct OpenCommand: AsyncParsableCommand {
         let session = try MemorySession(index: try Stores.reader(index), memoryPath: Stores.memoryPath, profile: profile,
                                         config: try MemoryConfig.load(home: ModelStore.home()), notice: Terminal.warn)
         let opened = try session.open(target, now: now)
-        if json { try printJSON(opened) } else { print(opened.path) }
+        // Raw when captured (`$EDITOR "$(engram open 2)"` needs the path as it is), escaped on a terminal.
+        if json { try printJSON(opened) } else { print(isatty(STDOUT_FILENO) == 1 ? Terminal.safe(opened.path) : opened.path) }
     }
 }
 
@@ -90,7 +91,8 @@ struct MemoryCommand: AsyncParsableCommand {
             }
             print("profile \(Terminal.safe(common.profile)): \(rows.count) entries, \(searches) searches, half-life \(Progress.clock(config.halfLife))")
             for r in rows {
-                let why = r.weight < config.floor ? "  (faded: below \(config.floor), no longer used)" : ""
+                let why = r.weight < config.floor
+                    ? "  (faded: \(MemoryModel.age(r.age_seconds)) old, \(r.searches_since) searches since: weight under \(config.floor), no longer used)" : ""
                 print(String(format: "  %5.3f  %-5@  %@ ago  ", r.weight, r.kind, Progress.clock(r.age_seconds))
                       + "\"\(Terminal.safe(String(r.text.prefix(70))))\"" + why)
             }

@@ -130,9 +130,9 @@ struct SearchCommand: AsyncParsableCommand {
             response = try searcher.search(text, options: options)
         }
         if json {
-            try printJSON(SearchOutput(response, memory: memory, profile: profile))
+            try printJSON(SearchOutput(response, memory: memory, profile: profile, config: config))
         } else {
-            SearchPrinter(query: text, explain: explain, profile: profile).print(response, memory: memory)
+            SearchPrinter(query: text, explain: explain, profile: profile, config: config).print(response, memory: memory)
         }
     }
 }

@@ -29,8 +29,8 @@ struct SearchOutput: Encodable {
     let timings_ms: [String: Double]
     let memory: MemoryOutput?
 
-    init(_ r: SearchResponse, memory m: MemoryResult? = nil, profile: String = "default") {
-        memory = m.map { MemoryOutput($0, profile: profile) }
+    init(_ r: SearchResponse, memory m: MemoryResult? = nil, profile: String = "default", config: MemoryConfig = MemoryConfig()) {
+        memory = m.map { MemoryOutput($0, profile: profile, config: config) }
         query = r.query
         mode = r.mode.rawValue
         results = r.hits.map { h in
@@ -56,6 +56,8 @@ struct MemoryOutput: Encodable {
         let age_seconds: Double
         let searches_since: Int
         let active: Bool
+        /// Why it is, or is not, in effect, in words.
+        let why: String
     }
     struct Contribution: Encodable {
         let entry: Int64
@@ -73,13 +75,13 @@ struct MemoryOutput: Encodable {
     let entries: [Entry]
     let results: [Result]
 
-    init(_ m: MemoryResult, profile: String) {
+    init(_ m: MemoryResult, profile: String, config: MemoryConfig) {
         self.profile = profile
         let floor = Set(m.active.map(\.entry.id))
         entries = m.entries.map {
             Entry(id: $0.entry.id, kind: $0.entry.kind, text: $0.entry.text, path: $0.entry.path, weight: $0.weight, decay: $0.decay,
                   gate: $0.gate, similarity: $0.similarity, age_seconds: $0.ageSeconds, searches_since: $0.searchesSince,
-                  active: floor.contains($0.entry.id))
+                  active: floor.contains($0.entry.id), why: $0.why(config))
         }
         results = m.explanations.map { e in
             Result(rank: e.rank, base_rank: e.base.rank, base_score: e.base.score, memory_score: e.memoryScore,
@@ -94,6 +96,7 @@ struct SearchPrinter {
     let query: String
     let explain: Bool
     let profile: String
+    let config: MemoryConfig
 
     func print(_ response: SearchResponse, memory: MemoryResult?) {
         guard !response.hits.isEmpty else {
@@ -119,6 +122,11 @@ struct SearchPrinter {
             let active = m.active
             Swift.print(Terminal.dim(active.isEmpty ? "memory: no entry about this topic (profile \(Terminal.safe(profile)), \(m.entries.count) entries)"
                                                     : "memory: \(active.count) of \(m.entries.count) entries in effect (profile \(Terminal.safe(profile)))"))
+            // The most recent entries first: what the user just did is what they ask about.
+            for w in m.entries.reversed().prefix(8) {
+                Swift.print(Terminal.dim("  \"\(Terminal.safe(String(w.entry.text.prefix(50))))\": \(w.why(config))"))
+            }
+            if m.entries.count > 8 { Swift.print(Terminal.dim("  … \(m.entries.count - 8) older entries (engram memory show)")) }
         }
     }
 }

@@ -16,6 +16,8 @@ struct StatusCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON object.")
     var json = false
 
+    func validate() throws { try Validate.path(index, flag: "--index") }
+
     func run() async throws {
         let path = IndexLocation.resolve(index)
         let store = try IndexStore(path: path, access: .read)

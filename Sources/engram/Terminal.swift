@@ -44,8 +44,8 @@ enum Terminal {
         return path.hasPrefix(cwd) ? String(path.dropFirst(cwd.count)) : path
     }
 
-    /// Warnings and notes go to standard error, one line each.
+    /// Warnings and notes go to standard error, one line each (file names and texts in them escaped).
     static func warn(_ s: String) {
-        FileHandle.standardError.write(Data("engram: \(s)\n".utf8))
+        FileHandle.standardError.write(Data("engram: \(safe(s))\n".utf8))
     }
 }

@@ -132,6 +132,22 @@ import Testing
         }
     }
 
+    @Test func eachEntrySaysInWordsWhyItIsOrIsNotInEffect() throws {
+        let index = try demoIndex()
+        _ = try search("how the moon's gravity raises two tidal bulges", index, ["--at", "2026-01-05T10:00:00Z", "--profile", "w"])
+        _ = try search("git rebase versus merge", index, ["--at", "2026-01-05T10:01:00Z", "--profile", "w"])
+        func whys(_ at: String) throws -> [String: String] {
+            let r = try search("tides", index, ["--at", at, "--profile", "w", "--incognito"])
+            let entries = try #require((r["memory"] as? [String: Any])?["entries"] as? [[String: Any]])
+            return Dictionary(uniqueKeysWithValues: entries.compactMap { e in (e["text"] as? String).map { ($0, e["why"] as? String ?? "") } })
+        }
+        let now = try whys("2026-01-05T10:02:00Z")
+        #expect(now["how the moon's gravity raises two tidal bulges"]?.hasPrefix("in effect: on topic (cosine 0.") == true, "\(now)")
+        #expect(now["git rebase versus merge"]?.hasPrefix("off topic: cosine 0.") == true, "\(now)")
+        let later = try whys("2026-01-15T10:02:00Z")
+        #expect(later.values.allSatisfy { $0.hasPrefix("faded: 10 d old") }, "\(later)")
+    }
+
     @Test func openRecordsTheResultAndPrintsItsPath() throws {
         let index = try demoIndex()
         let first = try search("exponential backoff", index, ["--profile", "o"])
