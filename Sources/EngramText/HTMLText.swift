@@ -20,6 +20,18 @@ enum HTMLText {
         return (out.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines), title)
     }
 
+    /// The charset a page declares in its first bytes: `<meta charset=…>`, `<meta http-equiv="Content-Type"
+    /// content="…; charset=…">` or an XML declaration's `encoding`.
+    static func declaredCharset(_ head: Data) -> String? {
+        // Declarations are ASCII; reading the bytes as Latin-1 never fails and keeps offsets.
+        let text = String(head.map { Character(Unicode.Scalar($0)) })
+        for pattern in ["<meta\\b[^>]*?charset\\s*=\\s*[\"']?\\s*([A-Za-z0-9_.:\\-]+)",
+                        "<\\?xml\\b[^>]*?encoding\\s*=\\s*[\"']([A-Za-z0-9_.:\\-]+)"] {
+            if let name = firstMatch(pattern, in: text) { return name.lowercased() }
+        }
+        return nil
+    }
+
     static func collapse(_ s: String) -> String {
         s.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" }).joined(separator: " ")
     }
