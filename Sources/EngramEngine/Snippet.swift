@@ -16,7 +16,11 @@ public struct Snippet: Sendable, Equatable {
         let analyzer = LexicalAnalyzer()
         let wanted = Set(analyzer.terms(query))
         let tokens = chunk.split(whereSeparator: { $0.isWhitespace }).map(String.init)
-        let matches = tokens.map { token in !wanted.isEmpty && analyzer.terms(token).contains(where: wanted.contains) }
+        // A giant token (minified code, base64) is matched on its start only: analysing a megabyte to
+        // decide one highlight would cost more than the search.
+        let matches = tokens.map { token in
+            !wanted.isEmpty && analyzer.terms(token.utf8.count > 512 ? String(token.prefix(512)) : token).contains(where: wanted.contains)
+        }
         var bestStart = 0, bestCount = -1
         if tokens.count > words {
             var count = matches.prefix(words).filter { $0 }.count
