@@ -1,18 +1,12 @@
 import Foundation
 
-/// The visible text of an HTML page: `<script>`, `<style>`, comments and tags dropped,
-/// block elements turned into line breaks, entities decoded.
+/// The visible text of an HTML page: `<script>`, `<style>`, `<head>`, comments and tags dropped
+/// (`HTMLMarkup`), block elements turned into line breaks, entities decoded.
 enum HTMLText {
     static func extract(_ html: String) -> (text: String, title: String) {
-        var s = html
-        let title = firstMatch("<title[^>]*>([\\s\\S]*?)</title>", in: s).map { decodeEntities(collapse($0)) } ?? ""
-        for pattern in ["<!--[\\s\\S]*?-->", "<script\\b[\\s\\S]*?</script\\s*>", "<style\\b[\\s\\S]*?</style\\s*>",
-                        "<head\\b[\\s\\S]*?</head\\s*>"] {
-            s = replace(pattern, in: s, with: "")
-        }
-        s = replace("<(br|/p|/div|/h[1-6]|/li|/tr|/section|/article|/header|/footer|/pre|/blockquote)\\b[^>]*>", in: s, with: "\n")
-        s = replace("<(p|div|h[1-6]|li|tr|section|article|pre|blockquote)\\b[^>]*>", in: s, with: "\n")
-        s = replace("<[^>]*>", in: s, with: "")
+        var markup = HTMLMarkup(html)
+        let title = markup.title().map { decodeEntities(collapse($0)) } ?? ""
+        var s = markup.text()
         s = decodeEntities(s)
         let lines = s.split(separator: "\n", omittingEmptySubsequences: false).map { collapse(String($0)) }
         var out: [String] = []
@@ -67,10 +61,6 @@ enum HTMLText {
 
     static func regex(_ pattern: String) -> NSRegularExpression {
         try! NSRegularExpression(pattern: pattern, options: [.caseInsensitive])
-    }
-
-    static func replace(_ pattern: String, in s: String, with template: String) -> String {
-        regex(pattern).stringByReplacingMatches(in: s, range: NSRange(s.startIndex..., in: s), withTemplate: template)
     }
 
     static func firstMatch(_ pattern: String, in s: String) -> String? {

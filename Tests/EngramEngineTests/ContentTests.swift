@@ -137,6 +137,42 @@ import Testing
         #expect(TextDecoding.normalizingLineEndings("a\r\n\r\nb\rc\n\rd") == "a\n\nb\nc\n\nd")
     }
 
+    @Test func htmlMarkupIsDroppedAsBrowsersDo() throws {
+        func text(_ html: String) throws -> String { try extractor.extract(path: "/x/p.html", data: Data(html.utf8)).text }
+        // </head> may be left out; </header> does not close <head>.
+        #expect(try text("<html><head><title>T</title><body><header>Top</header><p>Body</p>") == "Top\n\nBody")
+        #expect(try text("<head><meta charset=utf-8></head><header>Top</header>") == "Top")
+        // A lone "<" is text, "<d" starts a tag; an unclosed comment or script hides the rest.
+        #expect(try text("<p>a < b and c<d</p>") == "a < b and c")
+        #expect(try text("<p>seen</p><!-- hidden <p>too") == "seen")
+        #expect(try text("<p>seen</p><SCRIPT type=x>var a = '</p>';</Script ><p>after</p>") == "seen\n\nafter")
+        #expect(try text("<p>seen</p><style>p { }") == "seen")
+        #expect(try extractor.extract(path: "/x/p.html", data: Data("<TITLE>Caps &amp; all</TITLE>".utf8)).title == "Caps & all")
+    }
+
+    /// Pages made to trip quadratic scans: each must extract in well under the limit.
+    @Test(.timeLimit(.minutes(1))) func hostilePagesExtractInLinearTime() throws {
+        let big = TextExtractor(maxDecompressedSize: 10_000_000)
+        for (unit, count) in [("<script>a", 300_000), ("<a", 1_000_000), ("<head>x", 300_000), ("<!-- a", 300_000), ("<title>t", 300_000)] {
+            let page = "<p>first</p>" + String(repeating: unit, count: count)
+            let e = try big.extract(path: "/x/p.html", data: Data(page.utf8))
+            #expect(e.text.hasPrefix("first"), "\(unit)")
+        }
+    }
+
+    /// A paragraph of many sentences: line numbers are counted as the scan goes, not from the start each time.
+    @Test(.timeLimit(.minutes(1))) func aParagraphOfManySentencesChunksInLinearTime() {
+        let lines = (0..<40_000).map { "Sentence \($0) ends here." }
+        let chunker = Chunker(maxTokens: 200, overlap: 0.15, countTokens: { $0.split(whereSeparator: \.isWhitespace).count })
+        let chunks = chunker.chunks(lines.joined(separator: "\n"))
+        #expect(chunks.first?.lineStart == 1 && chunks.last?.lineEnd == 40_000)
+        // Each chunk starts on the line of its first sentence.
+        for c in chunks {
+            let first = Int(c.text.split(separator: " ")[1])!
+            #expect(c.lineStart == first + 1)
+        }
+    }
+
     @Test func aSnippetOfAPassageWithoutSpacesIsCapped() {
         let blob = String(repeating: "é", count: 500_000)  // a megabyte of UTF-8 without whitespace
         let s = Snippet(chunk: blob, query: "tides")
