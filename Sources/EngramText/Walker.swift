@@ -39,11 +39,20 @@ public struct Walker: Sendable {
         public var unsupported = 0
         /// Files and folders that exist but could not be read or listed (permissions, I/O errors):
         /// what the index holds under them is kept, not taken for deleted.
-        public var unreachable: [String] = []
+        public var unreachable: Set<String> = []
+
+        public init() {}
 
         /// Whether `path` is, or lies under, something the walk could not read.
         public func isUnreachable(_ path: String) -> Bool {
-            unreachable.contains { path == $0 || path.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }
+            guard !unreachable.isEmpty else { return false }
+            var p = Substring(path)
+            while !p.isEmpty {
+                if unreachable.contains(String(p)) { return true }
+                guard let slash = p.lastIndex(of: "/") else { return false }
+                p = p[..<slash]
+            }
+            return false
         }
     }
 
@@ -53,7 +62,7 @@ public struct Walker: Sendable {
         var st = stat()
         guard stat(root, &st) == 0 else {
             let code = errno
-            if !Self.isGone(code) { result.unreachable.append(root) }
+            if !Self.isGone(code) { result.unreachable.insert(root) }
             result.skipped.append(SkippedFile(path: root, kind: .unreadable, reason: String(cString: strerror(code))))
             return result
         }
@@ -87,7 +96,7 @@ public struct Walker: Sendable {
 
         guard let dir = opendir(folder) else {
             let code = errno
-            if !Self.isGone(code) { result.unreachable.append(folder) }
+            if !Self.isGone(code) { result.unreachable.insert(folder) }
             result.skipped.append(SkippedFile(path: folder, kind: .unreadable,
                                               reason: "cannot open folder: \(String(cString: strerror(code)))"))
             return
@@ -121,7 +130,7 @@ public struct Walker: Sendable {
                     if isLink && Self.isGone(code) {
                         result.skipped.append(SkippedFile(path: path, kind: .brokenLink, reason: "broken symbolic link"))
                     } else {
-                        if !Self.isGone(code) { result.unreachable.append(path) }
+                        if !Self.isGone(code) { result.unreachable.insert(path) }
                         result.skipped.append(SkippedFile(path: path, kind: .unreadable, reason: String(cString: strerror(code))))
                     }
                 }
@@ -158,7 +167,7 @@ public struct Walker: Sendable {
         }
         guard access(path, R_OK) == 0 else {
             let code = errno
-            if !Self.isGone(code) { result.unreachable.append(path) }
+            if !Self.isGone(code) { result.unreachable.insert(path) }
             result.skipped.append(SkippedFile(path: path, kind: .unreadable, reason: "unreadable: \(String(cString: strerror(code)))"))
             return
         }

@@ -38,6 +38,14 @@ import Testing
         #expect(missing.unreachable.isEmpty && missing.files.isEmpty)
     }
 
+    @Test func whatLiesUnderAnUnreadableFolderIsUnreachable() {
+        var result = Walker.Result()
+        result.unreachable = ["/a/shut", "/a/f.md"]
+        #expect(result.isUnreachable("/a/shut") && result.isUnreachable("/a/shut/x/y.md") && result.isUnreachable("/a/f.md"))
+        #expect(!result.isUnreachable("/a/shutter/z.md") && !result.isUnreachable("/a/f.md.bak") && !result.isUnreachable("/a/other.md"))
+        #expect(!result.isUnreachable("/a") && !Walker.Result().isUnreachable("/a/shut"))
+    }
+
     @Test func maxFileSizeValuesAreReadStrictly() throws {
         // Read through the binary: validation happens before the index or the model is touched.
         for bad in ["1e300K", "infG", "nanM", "-5M", "0", "", "0.1", "12Q", "1.2.3", "2000T", "99999999999999999999"] {
