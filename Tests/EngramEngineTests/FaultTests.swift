@@ -1,3 +1,4 @@
+import EngramEmbedding
 import EngramStore
 import Foundation
 import Testing
@@ -73,7 +74,7 @@ import Testing
     static func runAsNobody(_ arguments: [String], home: URL) throws -> (Int32, String, String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-        p.arguments = ["--reuid=nobody", "--regid=nogroup", "--clear-groups", EngineSupport.engram] + arguments
+        p.arguments = ["--reuid=nobody", "--regid=nogroup", "--clear-groups", home.appendingPathComponent("engram").path] + arguments
         var env = ProcessInfo.processInfo.environment
         env["ENGRAM_HOME"] = home.path
         env["ENGRAM_MODEL"] = home.appendingPathComponent("model").path
@@ -89,12 +90,13 @@ import Testing
         return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
     }
 
-    /// A folder `nobody` may write, holding a model it may read (hard links where possible, else copies).
+    /// A folder `nobody` may write, holding the engram binary and a model it may read (hard links where
+    /// possible, else copies): the clone and the model may lie in folders closed to other accounts.
     static func nobodyHome() throws -> URL {
         let fm = FileManager.default
         let home = EngineSupport.temporaryFolder()
-        let model = URL(fileURLWithPath: ProcessInfo.processInfo.environment["ENGRAM_MODEL"]
-            ?? fm.homeDirectoryForCurrentUser.appendingPathComponent(".local/share/engram/models/all-MiniLM-L6-v2").path)
+        try fm.copyItem(atPath: EngineSupport.engram, toPath: home.appendingPathComponent("engram").path)
+        let model = ModelStore.resolve(nil)
         let copy = home.appendingPathComponent("model")
         for case let relative as String in fm.enumerator(atPath: model.path)! {
             let source = model.appendingPathComponent(relative), target = copy.appendingPathComponent(relative)
