@@ -5,10 +5,11 @@ import Foundation
 enum HTMLText {
     static func extract(_ html: String) -> (text: String, title: String) {
         var markup = HTMLMarkup(html)
-        let title = markup.title().map { decodeEntities(collapse($0)) } ?? ""
+        let title = markup.title().map { collapse(decodeEntities($0)) } ?? ""
         var s = markup.text()
         s = decodeEntities(s)
-        let lines = s.split(separator: "\n", omittingEmptySubsequences: false).map { collapse(String($0)) }
+        // Entities may spell line breaks (&#13;&#10;), so lines are cut on every kind after decoding.
+        let lines = s.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map { collapse(String($0)) }
         var out: [String] = []
         for line in lines where !(line.isEmpty && (out.last?.isEmpty ?? true)) { out.append(line) }
         return (out.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines), title)
@@ -27,7 +28,7 @@ enum HTMLText {
     }
 
     static func collapse(_ s: String) -> String {
-        s.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" }).joined(separator: " ")
+        s.split(whereSeparator: \.isWhitespace).joined(separator: " ")
     }
 
     static func decodeEntities(_ s: String) -> String {
