@@ -34,6 +34,7 @@ extension Indexer {
         var done = 0
         var missingTools = Set<String>()
         var movedIDs = Set<Int64>()
+        var oversized = Set<String>()  // compressed files that inflate past the limit: out, like any file over it
         let total = walk.files.count
 
         func flush() throws {
@@ -88,6 +89,7 @@ extension Indexer {
             } catch {
                 summary.skip(error.skipReason)
                 if error == .binary { summary.unsupported += 1 }
+                if error.skipReason == .tooLarge { oversized.insert(file.path) }
                 done += 1
                 if case .toolMissing(let tool) = error {
                     if missingTools.insert(tool).inserted {
@@ -103,10 +105,10 @@ extension Indexer {
         }
         try flush()
 
-        // Documents under this root that the walk no longer finds (deleted, or now ignored) leave the index;
-        // those under a file or folder it could not read stay until a run can.
+        // Documents under this root that the walk no longer finds (deleted, now ignored, now over the size
+        // limit) leave the index; those under a file or folder it could not read stay until a run can.
         let leftovers = existing.values.filter {
-            !foundPaths.contains($0.path) && !movedIDs.contains($0.id) && !walk.isUnreachable($0.path)
+            (!foundPaths.contains($0.path) || oversized.contains($0.path)) && !movedIDs.contains($0.id) && !walk.isUnreachable($0.path)
         }
         if !leftovers.isEmpty {
             try store.db.transaction {

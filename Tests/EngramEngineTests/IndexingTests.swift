@@ -100,6 +100,25 @@ import Testing
         #expect(try EngineSupport.checkConsistency(store).isEmpty)
     }
 
+    @Test func aFileNowOverTheSizeLimitLeavesTheIndex() throws {
+        let (indexer, store) = try makeIndexer()
+        let folder = EngineSupport.temporaryFolder().appendingPathComponent("docs")
+        let text = (0..<100).map { "Line \($0) about the tides of the northern sea." }.joined(separator: "\n")
+        try EngineSupport.write(text, to: folder.appendingPathComponent("big.txt"))
+        let gz = folder.appendingPathComponent("big.log.gz")
+        try ContentTests.gzip(Data("A short log.\n".utf8)).write(to: gz)
+        try EngineSupport.write("Small note.\n", to: folder.appendingPathComponent("small.txt"))
+        #expect(try indexer.index(folder: folder.path).added == 3)
+        // A compressed file is measured when it is read: this one, rewritten, is small on disk but inflates past the limit.
+        try ContentTests.gzip(Data(text.utf8)).write(to: gz)
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(5)], ofItemAtPath: gz.path)
+        let limited = try indexer.index(folder: folder.path, walker: Walker(maxFileSize: 1_000))
+        #expect(limited.removed == 2 && limited.unchanged == 1)
+        #expect(limited.skippedReasons == ["too_large": 2])
+        #expect(try store.documents().map { ($0.path as NSString).lastPathComponent } == ["small.txt"])
+        #expect(try EngineSupport.checkConsistency(store).isEmpty)
+    }
+
     @Test func incrementalRunsEmbedOnlyWhatChanged() throws {
         let (indexer, store) = try makeIndexer()
         let folder = try EngineSupport.copyOfFixtures()
