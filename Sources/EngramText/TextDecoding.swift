@@ -98,7 +98,7 @@ public enum TextDecoding {
         }
     }
 
-    /// Other common IANA names that Foundation decodes.
+    /// Other common IANA names that Foundation decodes on Linux too (EUC-JP, for one, it does not).
     static func foundationEncoding(_ name: String) -> String.Encoding? {
         switch name {
         case "iso-8859-2", "latin2": return .isoLatin2
@@ -107,8 +107,6 @@ public enum TextDecoding {
         case "windows-1253", "cp1253": return .windowsCP1253
         case "windows-1254", "cp1254": return .windowsCP1254
         case "shift_jis", "shift-jis", "sjis": return .shiftJIS
-        case "euc-jp": return .japaneseEUC
-        case "iso-2022-jp": return .iso2022JP
         case "utf-16": return .utf16
         case "utf-16le": return .utf16LittleEndian
         case "utf-16be": return .utf16BigEndian

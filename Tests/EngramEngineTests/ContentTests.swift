@@ -82,6 +82,11 @@ import Testing
         // A page that claims UTF-8 and is not keeps replacement characters and says so.
         let lying = try extractor.extract(path: "/x/p.html", data: page("<meta charset=\"utf-8\">", cafe))
         #expect(lying.text.contains("\u{FFFD}") && !lying.warnings.isEmpty)
+        // Other charsets through Foundation; one it cannot decode is read as UTF-8, with a warning.
+        let cyrillic: [UInt8] = [0xCF, 0xF0, 0xE8, 0xE2, 0xE5, 0xF2]
+        #expect(try extractor.extract(path: "/x/p.html", data: page("<meta charset=windows-1251>", cyrillic)).text == "Привет")
+        let unknown = try extractor.extract(path: "/x/p.html", data: page("<meta charset=x-unheard-of>", utf8))
+        #expect(unknown.text == "Café €5" && unknown.warnings.contains { $0.contains("x-unheard-of") })
         #expect(try extractor.extract(path: "/x/p.xhtml", data: Data("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><html><body>".utf8)
             + Data(cafe) + Data("</body></html>".utf8)).text == "Café €5")
     }
