@@ -1,7 +1,7 @@
 # Engram: `make demo` to see it work, `make test` to check it.
 ENGRAM := .build/release/engram
 
-.PHONY: setup build demo test bench clean
+.PHONY: setup build demo test bench fuzz clean
 
 setup:
 	@bash scripts/setup.sh
@@ -16,6 +16,23 @@ demo: setup
 test: setup
 	swift build -c release --build-tests
 	swift test -c release --skip-build
+
+# libFuzzer targets (Fuzz/), built apart from the main build with coverage and AddressSanitizer and run
+# FUZZ_SECONDS each; a crash stops the run and leaves its input in .build-fuzz/crashes/ (kept as a
+# regression test under fixtures/fuzz/ once fixed). Swift's backtracer is off: under ASan it reports itself.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := FuzzTokenizer FuzzExtractor FuzzChunker FuzzLexical
+fuzz: setup
+	cd Fuzz && swift build -c release --sanitize fuzzer --sanitize address -Xswiftc -sanitize=fuzzer --scratch-path ../.build-fuzz
+	@mkdir -p .build-fuzz/crashes
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p .build-fuzz/corpus/$$t; \
+	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	  SWIFT_BACKTRACE=enable=no .build-fuzz/release/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 -print_final_stats=1 \
+	    -artifact_prefix=.build-fuzz/crashes/$$t- .build-fuzz/corpus/$$t fixtures/docs 2>.build-fuzz/$$t.log \
+	    || { tail -40 .build-fuzz/$$t.log; exit 1; }; \
+	  grep -E "^stat::number_of_executed_units|^Done" .build-fuzz/$$t.log; \
+	done
 
 bench: setup
 	@bash Benchmarks/run.sh

@@ -10,6 +10,8 @@ let package = Package(
         .executable(name: "engram", targets: ["engram"]),
         .library(name: "EngramEmbedding", targets: ["EngramEmbedding"]),
         .library(name: "EngramEngine", targets: ["EngramEngine"]),
+        // Ingestion on its own, for the fuzz targets in Fuzz/.
+        .library(name: "EngramText", targets: ["EngramText"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -19,6 +21,8 @@ let package = Package(
         .systemLibrary(name: "CBLAS", providers: [.apt(["libopenblas-dev"])]),
         // The system libsqlite3 with FTS5 (Debian: libsqlite3-dev).
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        // zlib, for gzip-compressed text such as NEWS.gz (Debian: zlib1g-dev).
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Tokenizer, safetensors reader, BERT forward pass, pooling, model install.
         .target(name: "EngramEmbedding", dependencies: ["CBLAS"], swiftSettings: strict),
@@ -26,8 +30,8 @@ let package = Package(
         // SQLite index: schema and migrations, documents, chunks, vectors, postings, FTS5.
         .target(name: "EngramStore", dependencies: ["CSQLite"], swiftSettings: strict),
 
-        // Ingestion: folder walk with ignore rules, text extraction, chunking, lexical analysis.
-        .target(name: "EngramText", swiftSettings: strict),
+        // Ingestion: folder walk with ignore rules, text detection and decoding, extraction, chunking, lexical analysis.
+        .target(name: "EngramText", dependencies: ["CZlib"], swiftSettings: strict),
 
         // The engine: incremental indexer, vector scan, BM25, fusion, search.
         .target(name: "EngramEngine", dependencies: ["EngramEmbedding", "EngramStore", "EngramText"], swiftSettings: strict),

@@ -5,7 +5,9 @@ import Foundation
 
 extension Indexer {
     /// Indexes a folder (or one file): new and changed files are embedded, unchanged ones cost a
-    /// `stat`, renamed ones are recognised by content hash, deleted ones leave the index.
+    /// `stat`, renamed ones are recognised by content hash, deleted ones leave the index. A file or
+    /// folder that exists but cannot be read keeps its documents (a warning; the next run retries);
+    /// only files that are gone, ignored or skipped by name or size leave.
     public func index(
         folder: String, walker: Walker = Walker(),
         warn: (IndexWarning) -> Void = { _ in }, progress: (IndexProgress) -> Void = { _ in }
@@ -16,8 +18,8 @@ extension Indexer {
         let walk = walker.walk(root)
         summary.unsupported = walk.unsupported
         for s in walk.skipped {
-            summary.skipped += 1
-            warn(IndexWarning(kind: .skipped, path: s.path, reason: s.reason))
+            summary.skip(s.kind)
+            warn(IndexWarning(kind: .skipped, path: s.path, reason: s.reason, skip: s.kind))
         }
 
         let all = try store.documents()
@@ -26,13 +28,13 @@ extension Indexer {
                                   uniquingKeysWith: { a, _ in a })
         let foundPaths = Set(walk.files.map(\.path))
         // Documents whose file is gone anywhere in the index: candidates for a rename.
-        var vanished = Dictionary(grouping: all.filter { !foundPaths.contains($0.path) && !FileManager.default.fileExists(atPath: $0.path) },
-                                  by: \.hash)
-        let extractor = TextExtractor()
+        var vanished = Dictionary(grouping: all.filter { !foundPaths.contains($0.path) && Self.isGone($0.path) }, by: \.hash)
+        let extractor = TextExtractor(maxDecompressedSize: Int(clamping: walker.maxFileSize))
         var pending: [PendingDocument] = []
         var done = 0
         var missingTools = Set<String>()
         var movedIDs = Set<Int64>()
+        var oversized = Set<String>()  // compressed files that inflate past the limit: out, like any file over it
         let total = walk.files.count
 
         func flush() throws {
@@ -49,10 +51,19 @@ extension Indexer {
                 done += 1
                 continue
             }
+            // A file whose name says nothing is opened for its first bytes only, unless they are text.
+            if FileKind(path: file.path) == .unknown && !FileKind.isCompressed(file.path),
+               let head = Self.head(file.path), !TextDecoding.looksLikeText(head) {
+                summary.skip(.binary)
+                summary.unsupported += 1
+                done += 1
+                warn(IndexWarning(kind: .skipped, path: file.path, reason: ExtractionError.binary.description, skip: .binary))
+                continue
+            }
             guard let data = FileManager.default.contents(atPath: file.path) else {
                 summary.errors += 1
                 done += 1
-                warn(IndexWarning(kind: .error, path: file.path, reason: "cannot read file"))
+                warn(IndexWarning(kind: .error, path: file.path, reason: "cannot read file; its documents are kept"))
                 continue
             }
             let hash = SHA256.hex(data)
@@ -75,15 +86,18 @@ extension Indexer {
                 for w in extracted.warnings { warn(IndexWarning(kind: .warning, path: file.path, reason: w)) }
                 pending.append(PendingDocument(path: file.path, size: file.size, mtime: file.mtime, hash: hash,
                                                type: extracted.type.rawValue, title: extracted.title, text: extracted.text))
-            } catch let error as ExtractionError {
-                summary.skipped += 1
+            } catch {
+                summary.skip(error.skipReason)
+                if error == .binary { summary.unsupported += 1 }
+                if error.skipReason == .tooLarge { oversized.insert(file.path) }
                 done += 1
                 if case .toolMissing(let tool) = error {
                     if missingTools.insert(tool).inserted {
-                        warn(IndexWarning(kind: .skipped, path: file.path, reason: "\(error); PDF files are skipped"))
+                        warn(IndexWarning(kind: .skipped, path: file.path, reason: "\(error); PDF files are skipped",
+                                          skip: error.skipReason))
                     }
                 } else {
-                    warn(IndexWarning(kind: .skipped, path: file.path, reason: error.description))
+                    warn(IndexWarning(kind: .skipped, path: file.path, reason: error.description, skip: error.skipReason))
                 }
                 continue
             }
@@ -91,8 +105,11 @@ extension Indexer {
         }
         try flush()
 
-        // Documents under this root that the walk no longer finds (deleted, or now ignored) leave the index.
-        let leftovers = existing.values.filter { !foundPaths.contains($0.path) && !movedIDs.contains($0.id) }
+        // Documents under this root that the walk no longer finds (deleted, now ignored, now over the size
+        // limit) leave the index; those under a file or folder it could not read stay until a run can.
+        let leftovers = existing.values.filter {
+            (!foundPaths.contains($0.path) || oversized.contains($0.path)) && !movedIDs.contains($0.id) && !walk.isUnreachable($0.path)
+        }
         if !leftovers.isEmpty {
             try store.write {
                 for d in leftovers { try store.deleteDocument(id: d.id) }
@@ -101,5 +118,18 @@ extension Indexer {
         }
         summary.seconds = Date().timeIntervalSince(started)
         return summary
+    }
+
+    /// Whether nothing exists at `path` any more (not merely unreadable).
+    static func isGone(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) != 0 && Walker.isGone(errno)
+    }
+
+    /// A file's first bytes, enough to tell text from binary.
+    static func head(_ path: String) -> Data? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        return try? handle.read(upToCount: 8192) ?? Data()
     }
 }

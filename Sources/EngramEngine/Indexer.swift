@@ -33,6 +33,8 @@ public struct IndexSummary: Sendable, Codable, Equatable {
     public var moved = 0
     public var removed = 0
     public var skipped = 0
+    /// `skipped` by reason (`SkipReason` raw values); reasons with no file are absent.
+    public var skippedReasons: [String: Int] = [:]
     public var errors = 0
     public var unsupported = 0
     public var chunksEmbedded = 0
@@ -45,6 +47,18 @@ public struct IndexSummary: Sendable, Codable, Equatable {
         case added, updated, unchanged, moved, removed, skipped, errors, unsupported, seconds
         case chunksEmbedded = "chunks_embedded"
         case chunksReused = "chunks_reused"
+        case skippedReasons = "skipped_reasons"
+    }
+
+    public mutating func skip(_ reason: SkipReason) {
+        skipped += 1
+        skippedReasons[reason.rawValue, default: 0] += 1
+    }
+
+    /// "binary 8, too large 3, unreadable 1", most frequent first.
+    public var skippedBreakdown: String {
+        skippedReasons.sorted { ($0.value, $1.key) > ($1.value, $0.key) }
+            .map { "\(SkipReason(rawValue: $0.key)?.label ?? $0.key) \($0.value)" }.joined(separator: ", ")
     }
 }
 
@@ -61,6 +75,12 @@ public struct IndexWarning: Sendable {
     public var kind: Kind
     public var path: String
     public var reason: String
+    /// Why a skipped file was skipped.
+    public var skip: SkipReason?
+
+    public init(kind: Kind, path: String, reason: String, skip: SkipReason? = nil) {
+        (self.kind, self.path, self.reason, self.skip) = (kind, path, reason, skip)
+    }
 }
 
 /// Brings an index up to date with documents: embeds only what changed and commits in batches,

@@ -10,12 +10,17 @@ public struct Snippet: Sendable, Equatable {
 
     public static func == (a: Snippet, b: Snippet) -> Bool { a.text == b.text }
 
-    /// The window of about `words` words with the most query-term matches.
-    public init(chunk: String, query: String, words: Int = 32) {
+    /// The window of about `words` words with the most query-term matches, at most `maxCharacters`
+    /// characters long (a passage without spaces, such as minified code, is cut at a character boundary).
+    public init(chunk: String, query: String, words: Int = 32, maxCharacters: Int = 300) {
         let analyzer = LexicalAnalyzer()
         let wanted = Set(analyzer.terms(query))
         let tokens = chunk.split(whereSeparator: { $0.isWhitespace }).map(String.init)
-        let matches = tokens.map { token in !wanted.isEmpty && analyzer.terms(token).contains(where: wanted.contains) }
+        // A giant token (minified code, base64) is matched on its start only: analysing a megabyte to
+        // decide one highlight would cost more than the search.
+        let matches = tokens.map { token in
+            !wanted.isEmpty && analyzer.terms(token.utf8.count > 512 ? String(token.prefix(512)) : token).contains(where: wanted.contains)
+        }
         var bestStart = 0, bestCount = -1
         if tokens.count > words {
             var count = matches.prefix(words).filter { $0 }.count
@@ -28,11 +33,20 @@ public struct Snippet: Sendable, Equatable {
         let end = min(tokens.count, bestStart + words)
         var pieces: [(String, Bool)] = []
         if bestStart > 0 { pieces.append(("… ", false)) }
+        var budget = maxCharacters
+        var cut = false
         for i in bestStart..<end {
-            if i > bestStart { pieces.append((" ", false)) }
-            pieces.append((tokens[i], matches[i]))
+            if i > bestStart { pieces.append((" ", false)); budget -= 1 }
+            let token = tokens[i]
+            if token.count > budget {
+                if budget > 0 { pieces.append((String(token.prefix(budget)), matches[i])) }
+                cut = true
+                break
+            }
+            pieces.append((token, matches[i]))
+            budget -= token.count
         }
-        if end < tokens.count { pieces.append((" …", false)) }
+        if cut { pieces.append(("…", false)) } else if end < tokens.count { pieces.append((" …", false)) }
         self.pieces = pieces
     }
 }

@@ -96,8 +96,8 @@ public struct Chunker: Sendable {
             guard !paragraph.isEmpty else { return }
             let joined = paragraph.joined(separator: "\n")
             var first = true
-            for (sentence, offset) in Self.sentences(joined) {
-                let line = paragraphLine + joined.prefix(offset).filter { $0 == "\n" }.count
+            for (sentence, linesBefore) in Self.sentences(joined) {
+                let line = paragraphLine + linesBefore
                 let endLine = line + sentence.filter { $0 == "\n" }.count
                 for piece in split(sentence) {
                     units.append(Unit(text: piece.text, line: line, lastLine: endLine, tokens: piece.tokens,
@@ -109,8 +109,10 @@ public struct Chunker: Sendable {
             nextIsSection = false
         }
 
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.hasSuffix("\r") ? String(rawLine.dropLast()) : String(rawLine)
+        // `\r\n` is one Character and a lone `\r` ends a line too: each counts as one line break.
+        for (index, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
+            .enumerated() {
+            let line = String(rawLine)
             let number = index + 1
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty {
@@ -141,19 +143,28 @@ public struct Chunker: Sendable {
     }
 
     /// Sentence spans: a split after `.`, `!` or `?` followed by whitespace and not after a
-    /// single-letter initial (e.g., "J. Smith"); returns each sentence with its offset.
+    /// single-letter initial (e.g., "J. Smith"); returns each sentence with the number of line breaks
+    /// before it, counted as the scan goes (counting from the start for each sentence was quadratic).
     static func sentences(_ text: String) -> [(String, Int)] {
         var out: [(String, Int)] = []
         let chars = Array(text)
         var start = 0
         var i = 0
+        var counted = 0, breaks = 0  // line breaks in chars[..<counted]
+        func linesBefore(_ offset: Int) -> Int {
+            while counted < offset {
+                if chars[counted] == "\n" { breaks += 1 }
+                counted += 1
+            }
+            return breaks
+        }
         while i < chars.count {
             let c = chars[i]
             if (c == "." || c == "!" || c == "?") && i + 1 < chars.count && chars[i + 1].isWhitespace {
                 let isInitial = c == "." && i >= 1 && chars[i - 1].isUppercase && (i < 2 || !chars[i - 2].isLetter)
                 if !isInitial {
                     let s = String(chars[start...i]).trimmingCharacters(in: .whitespacesAndNewlines)
-                    if !s.isEmpty { out.append((s, start)) }
+                    if !s.isEmpty { out.append((s, linesBefore(start))) }
                     start = i + 1
                     while start < chars.count && chars[start].isWhitespace { start += 1 }
                     i = start
@@ -164,7 +175,7 @@ public struct Chunker: Sendable {
         }
         if start < chars.count {
             let s = String(chars[start...]).trimmingCharacters(in: .whitespacesAndNewlines)
-            if !s.isEmpty { out.append((s, start)) }
+            if !s.isEmpty { out.append((s, linesBefore(start))) }
         }
         return out
     }

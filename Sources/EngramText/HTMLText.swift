@@ -1,27 +1,34 @@
 import Foundation
 
-/// The visible text of an HTML page: `<script>`, `<style>`, comments and tags dropped,
-/// block elements turned into line breaks, entities decoded.
+/// The visible text of an HTML page: `<script>`, `<style>`, `<head>`, comments and tags dropped
+/// (`HTMLMarkup`), block elements turned into line breaks, entities decoded.
 enum HTMLText {
     static func extract(_ html: String) -> (text: String, title: String) {
-        var s = html
-        let title = firstMatch("<title[^>]*>([\\s\\S]*?)</title>", in: s).map { decodeEntities(collapse($0)) } ?? ""
-        for pattern in ["<!--[\\s\\S]*?-->", "<script\\b[\\s\\S]*?</script\\s*>", "<style\\b[\\s\\S]*?</style\\s*>",
-                        "<head\\b[\\s\\S]*?</head\\s*>"] {
-            s = replace(pattern, in: s, with: "")
-        }
-        s = replace("<(br|/p|/div|/h[1-6]|/li|/tr|/section|/article|/header|/footer|/pre|/blockquote)\\b[^>]*>", in: s, with: "\n")
-        s = replace("<(p|div|h[1-6]|li|tr|section|article|pre|blockquote)\\b[^>]*>", in: s, with: "\n")
-        s = replace("<[^>]*>", in: s, with: "")
+        var markup = HTMLMarkup(html)
+        let title = markup.title().map { collapse(decodeEntities($0)) } ?? ""
+        var s = markup.text()
         s = decodeEntities(s)
-        let lines = s.split(separator: "\n", omittingEmptySubsequences: false).map { collapse(String($0)) }
+        // Entities may spell line breaks (&#13;&#10;), so lines are cut on every kind after decoding.
+        let lines = s.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map { collapse(String($0)) }
         var out: [String] = []
         for line in lines where !(line.isEmpty && (out.last?.isEmpty ?? true)) { out.append(line) }
         return (out.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines), title)
     }
 
+    /// The charset a page declares in its first bytes: `<meta charset=…>`, `<meta http-equiv="Content-Type"
+    /// content="…; charset=…">` or an XML declaration's `encoding`.
+    static func declaredCharset(_ head: Data) -> String? {
+        // Declarations are ASCII; reading the bytes as Latin-1 never fails and keeps offsets.
+        let text = String(head.map { Character(Unicode.Scalar($0)) })
+        for pattern in ["<meta\\b[^>]*?charset\\s*=\\s*[\"']?\\s*([A-Za-z0-9_.:\\-]+)",
+                        "<\\?xml\\b[^>]*?encoding\\s*=\\s*[\"']([A-Za-z0-9_.:\\-]+)"] {
+            if let name = firstMatch(pattern, in: text) { return name.lowercased() }
+        }
+        return nil
+    }
+
     static func collapse(_ s: String) -> String {
-        s.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" }).joined(separator: " ")
+        s.split(whereSeparator: \.isWhitespace).joined(separator: " ")
     }
 
     static func decodeEntities(_ s: String) -> String {
@@ -55,10 +62,6 @@ enum HTMLText {
 
     static func regex(_ pattern: String) -> NSRegularExpression {
         try! NSRegularExpression(pattern: pattern, options: [.caseInsensitive])
-    }
-
-    static func replace(_ pattern: String, in s: String, with template: String) -> String {
-        regex(pattern).stringByReplacingMatches(in: s, range: NSRange(s.startIndex..., in: s), withTemplate: template)
     }
 
     static func firstMatch(_ pattern: String, in s: String) -> String? {

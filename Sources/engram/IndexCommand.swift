@@ -13,8 +13,11 @@ struct IndexCommand: AsyncParsableCommand {
             Walks each PATH recursively, honouring .gitignore and .engramignore, and indexes text, Markdown, \
             reStructuredText, Org, HTML, source code, JSON/CSV/TSV/YAML and (with pdftotext) PDF files. Running it \
             again is cheap: unchanged files cost a stat, edited files re-embed only their changed passages, renamed \
-            files are recognised by content, deleted files leave the index. Problem files are skipped with one \
-            warning line each.
+            files are recognised by content, deleted files leave the index. Files named without a known type \
+            (README, NEWS, *.Debian) are read when their content is text; UTF-16/32 with a byte order mark, an \
+            HTML page's declared charset and gzip-compressed text (NEWS.gz) are decoded. Problem files are skipped \
+            with one warning line each (binary files only with --verbose); a file or folder that cannot be read \
+            keeps its documents until a run can read it.
 
             One writer at a time: a second `engram index` (or `engram remove`) on the same index waits for the \
             first and says so, or with --no-wait exits 1 at once. Searches go on meanwhile, on the last committed state.
@@ -48,21 +51,35 @@ struct IndexCommand: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "No progress bar and no warnings; only the summary.")
     var quiet = false
 
+    @Flag(help: "Name every skipped file, binary ones included (one line each on standard error).")
+    var verbose = false
+
     @Flag(help: "Print the summary as one JSON object.")
     var json = false
 
     func validate() throws {
-        guard Self.bytes(maxFileSize) != nil else { throw Usage.error("--max-file-size: cannot read \"\(maxFileSize)\" (try 10M)") }
+        guard Self.bytes(maxFileSize) != nil else {
+            throw Usage.error("--max-file-size: \"\(maxFileSize)\" is not a size from 1 byte to 1T (try 10M, 500k or 2000000)")
+        }
         for p in paths where !FileManager.default.fileExists(atPath: p) {
             throw Usage.error("no such file or folder: \(p)")
         }
     }
 
+    /// A size such as `10M`, `1.5k`, `2G` or `2000000` (bytes), from 1 byte to 1 TiB; nil for anything else
+    /// (empty, negative, zero, exponents, inf, nan), so a typo can never become a limit that skips everything.
     static func bytes(_ s: String) -> Int64? {
-        let t = s.trimmingCharacters(in: .whitespaces).uppercased().replacingOccurrences(of: "B", with: "")
-        let units: [Character: Int64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30]
-        if let last = t.last, let unit = units[last] { return Double(t.dropLast()).map { Int64($0 * Double(unit)) } }
-        return Int64(t)
+        var t = s.trimmingCharacters(in: .whitespaces).uppercased()
+        if t.hasSuffix("B") { t.removeLast() }
+        let units: [Character: Double] = ["K": 0x1p10, "M": 0x1p20, "G": 0x1p30, "T": 0x1p40]
+        var unit = 1.0
+        if let last = t.last, let u = units[last] { unit = u; t.removeLast() }
+        let parts = t.split(separator: ".", omittingEmptySubsequences: false)
+        guard !t.isEmpty, parts.count <= 2, parts[0].count <= 13, parts.allSatisfy({ $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
+              !(parts.count == 2 && parts[1].isEmpty && parts[0].isEmpty), let number = Double(t) else { return nil }
+        let value = (number * unit).rounded(.down)
+        guard value >= 1, value <= 0x1p40 else { return nil }
+        return Int64(value)
     }
 
     func run() async throws {
@@ -78,7 +95,8 @@ struct IndexCommand: AsyncParsableCommand {
         let started = Date()
         for path in paths {
             let summary = try indexer.index(folder: path, walker: walker, warn: { w in
-                guard !quiet else { return }
+                // Binary files are normal in any folder: counted, and named only when asked.
+                guard !quiet, verbose || w.skip != .binary else { return }
                 progress.finish()
                 Terminal.warn("\(w.kind.rawValue) \(w.path): \(w.reason)")
             }, progress: { p in
@@ -96,6 +114,7 @@ struct IndexCommand: AsyncParsableCommand {
             print(String(format: "added %d, updated %d, unchanged %d, moved %d, removed %d, skipped %d, errors %d, chunks embedded %d, %.1f s",
                          total.added, total.updated, total.unchanged, total.moved, total.removed, total.skipped, total.errors,
                          total.chunksEmbedded, total.seconds))
+            if total.skipped > 0 { print("skipped \(total.skipped): \(total.skippedBreakdown)") }
         }
     }
 }
@@ -124,6 +143,7 @@ extension IndexSummary {
     mutating func add(_ o: IndexSummary) {
         added += o.added; updated += o.updated; unchanged += o.unchanged; moved += o.moved; removed += o.removed
         skipped += o.skipped; errors += o.errors; unsupported += o.unsupported
+        skippedReasons.merge(o.skippedReasons, uniquingKeysWith: +)
         chunksEmbedded += o.chunksEmbedded; chunksReused += o.chunksReused
     }
 }

@@ -5,8 +5,8 @@ import Foundation
 enum Support {
     /// The package root (three levels above this file).
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    /// `../shared` beside the package.
-    static let shared = root.deletingLastPathComponent().appendingPathComponent("shared")
+    /// Reference outputs kept with the sources, so the tests need nothing beside the clone.
+    static let fixtures = root.appendingPathComponent("fixtures")
 
     struct Golden: Decodable {
         struct Case: Decodable {
@@ -21,7 +21,7 @@ enum Support {
     }
 
     static let golden: Golden = {
-        let url = shared.appendingPathComponent("reference/minilm-golden.json")
+        let url = fixtures.appendingPathComponent("reference/minilm-golden.json")
         guard let data = FileManager.default.contents(atPath: url.path) else {
             fatalError("golden file missing: \(url.path)")
         }

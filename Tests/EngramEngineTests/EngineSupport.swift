@@ -7,6 +7,9 @@ import Foundation
 enum EngineSupport {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let shared = root.deletingLastPathComponent().appendingPathComponent("shared")
+    /// The medline collection in `../shared`; the tests that evaluate on it are skipped in a clone without it.
+    static let medline = shared.appendingPathComponent("datasets/medline")
+    static let hasMedline = FileManager.default.fileExists(atPath: medline.appendingPathComponent("corpus.jsonl").path)
     static let fixtures = root.appendingPathComponent("fixtures/docs")
     /// The release binary that `make test` builds before running the tests.
     static let engram = root.appendingPathComponent(".build/release/engram").path

@@ -41,16 +41,19 @@ import Testing
         let summary = try indexer.index(folder: folder.path, walker: Walker(maxFileSize: 100_000), warn: { warnings.append($0) })
         // 9 fixture documents + latin1.txt + bom.md; the symlinked loop adds nothing twice.
         #expect(summary.added == 11)
-        // binary.txt, huge.txt, broken.pdf, dangling.md
-        #expect(summary.skipped == 4)
+        // binary.txt, huge.txt, broken.pdf, dangling.md, and picture.png, a binary format by name
+        #expect(summary.skipped == 5)
+        #expect(summary.skippedReasons == ["binary": 2, "too_large": 1, "broken": 1, "broken_link": 1])
         #expect(summary.errors == 0)
-        #expect(summary.unsupported == 1)
+        // Files that are not text: picture.png by name, binary.txt by content.
+        #expect(summary.unsupported == 2)
         let byFile = Dictionary(grouping: warnings) { ($0.path as NSString).lastPathComponent }
         #expect(byFile["binary.txt"]?.first?.reason.contains("binary") == true)
         #expect(byFile["huge.txt"]?.first?.reason.contains("max-file-size") == true)
         #expect(byFile["broken.pdf"]?.first?.reason.contains("PDF") == true)
         #expect(byFile["dangling.md"]?.first?.reason.contains("broken symbolic link") == true)
         #expect(byFile["latin1.txt"]?.first?.kind == .warning)
+        #expect(byFile["picture.png"]?.first?.skip == .binary)
         #expect(warnings.allSatisfy { byFile[($0.path as NSString).lastPathComponent]?.count == 1 })
 
         let docs = try store.documents()
@@ -65,6 +68,55 @@ import Testing
         #expect(html.title == "The Solar System")
         let htmlText = try store.chunks(ofDocument: html.id).map(\.text).joined()
         #expect(!htmlText.contains("console.log") && !htmlText.contains("secret") && htmlText.contains("99.8"))
+        #expect(try EngineSupport.checkConsistency(store).isEmpty)
+    }
+
+    @Test func textByContentIsIndexedOnceWithTheLinesOfItsFile() throws {
+        let (indexer, store) = try makeIndexer()
+        let folder = EngineSupport.temporaryFolder().appendingPathComponent("docs")
+        var lf = "# Tides\n\n"
+        for section in 0..<6 {
+            lf += "## Section \(section)\n\n" + (0..<12).map { "Section \(section) line \($0) tells of the moon and the sea." }.joined(separator: "\n") + "\n\n"
+        }
+        try EngineSupport.write(lf, to: folder.appendingPathComponent("lf.md"))
+        try EngineSupport.write(lf.replacingOccurrences(of: "\n", with: "\r\n"), to: folder.appendingPathComponent("crlf.md"))
+        try EngineSupport.write("Authors of the tide tables.\n", to: folder.appendingPathComponent("AUTHORS"))
+        try ContentTests.gzip(Data("Version 2: tides are searchable.\n".utf8)).write(to: folder.appendingPathComponent("NEWS.gz"))
+        try (Data([0xFF, 0xFE]) + "Spring tides, in UTF-16.\n".data(using: .utf16LittleEndian)!).write(to: folder.appendingPathComponent("u16.txt"))
+        try FileManager.default.createSymbolicLink(atPath: folder.appendingPathComponent("also-lf.md").path, withDestinationPath: "lf.md")
+        let summary = try indexer.index(folder: folder.path)
+        #expect(summary.added == 5 && summary.skipped == 0)
+        let docs = Dictionary(uniqueKeysWithValues: try store.documents().map { (($0.path as NSString).lastPathComponent, $0) })
+        #expect(Set(docs.keys) == ["lf.md", "crlf.md", "AUTHORS", "NEWS.gz", "u16.txt"])
+        #expect(docs["NEWS.gz"]?.title == "NEWS" && docs["AUTHORS"]?.type == "text")
+        let lfDoc = try #require(docs["lf.md"]), crlfDoc = try #require(docs["crlf.md"])
+        #expect(crlfDoc.title == "Tides")
+        let lfChunks = try store.chunks(ofDocument: lfDoc.id), crlfChunks = try store.chunks(ofDocument: crlfDoc.id)
+        #expect(lfChunks.count > 1)
+        #expect(crlfChunks.map(\.text) == lfChunks.map(\.text))
+        #expect(crlfChunks.map(\.lineStart) == lfChunks.map(\.lineStart) && crlfChunks.map(\.lineEnd) == lfChunks.map(\.lineEnd))
+        #expect(lfChunks.last?.lineEnd == 2 + 6 * 15 - 1)
+        let u16 = try store.chunks(ofDocument: try #require(docs["u16.txt"]).id).map(\.text).joined()
+        #expect(u16 == "Spring tides, in UTF-16.")
+        #expect(try EngineSupport.checkConsistency(store).isEmpty)
+    }
+
+    @Test func aFileNowOverTheSizeLimitLeavesTheIndex() throws {
+        let (indexer, store) = try makeIndexer()
+        let folder = EngineSupport.temporaryFolder().appendingPathComponent("docs")
+        let text = (0..<100).map { "Line \($0) about the tides of the northern sea." }.joined(separator: "\n")
+        try EngineSupport.write(text, to: folder.appendingPathComponent("big.txt"))
+        let gz = folder.appendingPathComponent("big.log.gz")
+        try ContentTests.gzip(Data("A short log.\n".utf8)).write(to: gz)
+        try EngineSupport.write("Small note.\n", to: folder.appendingPathComponent("small.txt"))
+        #expect(try indexer.index(folder: folder.path).added == 3)
+        // A compressed file is measured when it is read: this one, rewritten, is small on disk but inflates past the limit.
+        try ContentTests.gzip(Data(text.utf8)).write(to: gz)
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(5)], ofItemAtPath: gz.path)
+        let limited = try indexer.index(folder: folder.path, walker: Walker(maxFileSize: 1_000))
+        #expect(limited.removed == 2 && limited.unchanged == 1)
+        #expect(limited.skippedReasons == ["too_large": 2])
+        #expect(try store.documents().map { ($0.path as NSString).lastPathComponent } == ["small.txt"])
         #expect(try EngineSupport.checkConsistency(store).isEmpty)
     }
 
