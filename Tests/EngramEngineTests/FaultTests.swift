@@ -6,24 +6,8 @@ import Testing
 /// Faults seen through the `engram` binary: what is skipped is counted and named, a bad limit is refused
 /// before anything is touched, and what cannot be read now is never taken for deleted.
 @Suite(.serialized) struct FaultTests {
-    /// Whether this machine can run a command as `nobody` (root with setpriv): permissions only bind a
-    /// non-root account, so the unreadable-file test needs one.
-    static let canRunAsNobody: Bool = {
-        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else {
-            print("FaultTests: not root or no setpriv; the unreadable-file test is skipped")
-            return false
-        }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-        p.arguments = ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "/bin/true"]
-        guard (try? p.run()) != nil else { return false }
-        p.waitUntilExit()
-        if p.terminationStatus != 0 { print("FaultTests: setpriv cannot switch to nobody; the unreadable-file test is skipped") }
-        return p.terminationStatus == 0
-    }()
-
     static func documents(_ index: String) throws -> Set<String> {
-        Set(try IndexStore(path: index, create: false).documents().map { ($0.path as NSString).lastPathComponent })
+        Set(try IndexStore(path: index, access: .read).documents().map { ($0.path as NSString).lastPathComponent })
     }
 
     static func json(_ out: String) throws -> [String: Any] {
@@ -70,49 +54,10 @@ import Testing
         }
     }
 
-    /// Runs engram as `nobody`, with a copy of the model it can read.
-    static func runAsNobody(_ arguments: [String], home: URL) throws -> (Int32, String, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-        p.arguments = ["--reuid=nobody", "--regid=nogroup", "--clear-groups", home.appendingPathComponent("engram").path] + arguments
-        var env = ProcessInfo.processInfo.environment
-        env["ENGRAM_HOME"] = home.path
-        env["ENGRAM_MODEL"] = home.appendingPathComponent("model").path
-        p.environment = env
-        p.currentDirectoryURL = home
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-    }
-
-    /// A folder `nobody` may write, holding the engram binary and a model it may read (hard links where
-    /// possible, else copies): the clone and the model may lie in folders closed to other accounts.
-    static func nobodyHome() throws -> URL {
-        let fm = FileManager.default
-        let home = EngineSupport.temporaryFolder()
-        try fm.copyItem(atPath: EngineSupport.engram, toPath: home.appendingPathComponent("engram").path)
-        let model = ModelStore.resolve(nil)
-        let copy = home.appendingPathComponent("model")
-        for case let relative as String in fm.enumerator(atPath: model.path)! {
-            let source = model.appendingPathComponent(relative), target = copy.appendingPathComponent(relative)
-            var isDirectory: ObjCBool = false
-            _ = fm.fileExists(atPath: source.path, isDirectory: &isDirectory)
-            if isDirectory.boolValue { continue }
-            try fm.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
-            if link(source.path, target.path) != 0 { try fm.copyItem(at: source, to: target) }
-        }
-        _ = chmod(home.path, 0o777)
-        return home
-    }
-
-    @Test(.enabled(if: FaultTests.canRunAsNobody, "needs root and setpriv to run engram as nobody"))
+    @Test(.enabled(if: Nobody.available, "needs root and setpriv to run engram as nobody"))
     func unreadableFilesAndFoldersKeepTheirDocuments() throws {
-        let home = try Self.nobodyHome()
+        let box = try Nobody.Sandbox()
+        let home = box.root
         let docs = home.appendingPathComponent("docs")
         let files = ["kept.md": "# Kept\n\nAlways readable.\n", "locked.md": "# Locked\n\nSoon unreadable.\n",
                      "gone.md": "# Gone\n\nSoon deleted.\n", "shut/inner.md": "# Inner\n\nIn a folder that cannot be opened.\n",
@@ -122,7 +67,7 @@ import Testing
         let index = home.appendingPathComponent("i.sqlite").path
         let all: Set<String> = ["kept.md", "locked.md", "gone.md", "inner.md", "deep.md"]
 
-        let (s1, out1, err1) = try Self.runAsNobody(["index", docs.path, "--index", index, "--json"], home: home)
+        let (s1, out1, err1) = try box.run(["index", docs.path, "--index", index, "--json"])
         #expect(s1 == 0, "\(err1)")
         #expect(try Self.json(out1)["added"] as? Int == 5)
 
@@ -130,7 +75,7 @@ import Testing
         _ = chmod(docs.appendingPathComponent("shut").path, 0o000)
         _ = chmod(docs.appendingPathComponent("dim").path, 0o666)
         try FileManager.default.removeItem(at: docs.appendingPathComponent("gone.md"))
-        let (s2, out2, err2) = try Self.runAsNobody(["index", docs.path, "--index", index, "--json"], home: home)
+        let (s2, out2, err2) = try box.run(["index", docs.path, "--index", index, "--json"])
         #expect(s2 == 0, "\(err2)")
         let second = try Self.json(out2)
         // Only the deleted file leaves; the three that cannot be read now are warned about and kept.
@@ -143,7 +88,7 @@ import Testing
         _ = chmod(docs.appendingPathComponent("locked.md").path, 0o644)
         _ = chmod(docs.appendingPathComponent("shut").path, 0o777)
         _ = chmod(docs.appendingPathComponent("dim").path, 0o777)
-        let (s3, out3, err3) = try Self.runAsNobody(["index", docs.path, "--index", index, "--json"], home: home)
+        let (s3, out3, err3) = try box.run(["index", docs.path, "--index", index, "--json"])
         #expect(s3 == 0, "\(err3)")
         let third = try Self.json(out3)
         #expect(third["unchanged"] as? Int == 4 && third["removed"] as? Int == 0 && third["skipped"] as? Int == 0, "\(out3)")

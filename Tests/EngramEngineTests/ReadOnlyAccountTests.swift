@@ -1,63 +1,11 @@
-import EngramEmbedding
 import Foundation
 import Testing
 
 /// A second account that may read the index file and its folder, and nothing more, searches it.
-/// Runs only as root with `setpriv` (to become `nobody`); elsewhere it is skipped, and says why.
 @Suite(.serialized) struct ReadOnlyAccountTests {
-    static let setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].first { FileManager.default.isExecutableFile(atPath: $0) }
-    static let possible = getuid() == 0 && setpriv != nil
-
-    /// Runs engram as `nobody`: the binary, the model and every folder it needs are copied (or linked)
-    /// where that account can read them.
-    struct Sandbox {
-        let root: URL
-        let engram: String
-        let model: String
-
-        init() throws {
-            let fm = FileManager.default
-            root = EngineSupport.temporaryFolder()
-            try fm.setAttributes([.posixPermissions: 0o755], ofItemAtPath: root.path)
-            engram = root.appendingPathComponent("engram").path
-            try fm.copyItem(atPath: EngineSupport.engram, toPath: engram)
-            // The model folder's name is part of the model's identity, so the copy keeps it.
-            let source = ModelStore.resolve(nil)
-            let target = root.appendingPathComponent("model/\(source.lastPathComponent)")
-            try fm.createDirectory(at: target, withIntermediateDirectories: true)
-            for name in try fm.subpathsOfDirectory(atPath: source.path) {
-                let from = source.appendingPathComponent(name), to = target.appendingPathComponent(name)
-                var isDir: ObjCBool = false
-                _ = fm.fileExists(atPath: from.path, isDirectory: &isDir)
-                if isDir.boolValue {
-                    try fm.createDirectory(at: to, withIntermediateDirectories: true)
-                } else if (try? fm.linkItem(at: from, to: to)) == nil {
-                    try fm.copyItem(at: from, to: to)
-                }
-            }
-            try fm.setAttributes([.posixPermissions: 0o755], ofItemAtPath: root.appendingPathComponent("model").path)
-            model = target.path
-        }
-
-        /// Runs engram as nobody, with `home` as its ENGRAM_HOME.
-        func run(_ arguments: [String], home: String) throws -> (Int32, String, String) {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: ReadOnlyAccountTests.setpriv!)
-            p.arguments = ["--reuid=nobody", "--regid=nogroup", "--clear-groups", engram] + arguments
-            p.environment = ["ENGRAM_HOME": home, "ENGRAM_MODEL": model, "HOME": "/nonexistent", "PATH": "/usr/bin:/bin"]
-            let out = Pipe(), err = Pipe()
-            p.standardOutput = out
-            p.standardError = err
-            try p.run()
-            let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-        }
-    }
-
-    @Test(.enabled(if: possible, "needs root and setpriv to act as the account nobody"))
+    @Test(.enabled(if: Nobody.available, "needs root and setpriv to act as the account nobody"))
     func anAccountThatCanOnlyReadTheIndexSearchesItAndLeavesNothingBehind() throws {
-        let box = try Sandbox()
+        let box = try Nobody.Sandbox()
         let fm = FileManager.default
         let docs = try EngineSupport.copyOfFixtures()
         let folder = box.root.appendingPathComponent("index")
