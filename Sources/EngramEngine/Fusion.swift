@@ -78,16 +78,19 @@ struct Filter {
     let glob: String?
     let types: Set<String>
     let since: Double?
+    let folder: String?
 
     init(_ o: SearchOptions) {
         glob = o.pathGlob
+        folder = o.folder.map { $0.hasSuffix("/") ? $0 : $0 + "/" }
         types = Set(o.types.map { $0.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: ".")) })
         since = o.since?.timeIntervalSince1970
     }
 
-    var active: Bool { glob != nil || !types.isEmpty || since != nil }
+    var active: Bool { glob != nil || !types.isEmpty || since != nil || folder != nil }
 
     func accepts(_ d: IndexStore.Document) -> Bool {
+        if let folder, !d.path.hasPrefix(folder) { return false }
         if let since, d.mtime < since { return false }
         if !types.isEmpty {
             let ext = (d.path as NSString).pathExtension.lowercased()

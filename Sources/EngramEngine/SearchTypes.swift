@@ -31,6 +31,8 @@ public struct SearchOptions: Sendable {
     public var mode: SearchMode = .hybrid
     public var limit = 10
     public var pathGlob: String?
+    /// Only documents in this folder (an absolute path), at any depth.
+    public var folder: String?
     public var types: [String] = []
     public var since: Date?
     public var lexical: LexicalScorer = .bm25
@@ -102,7 +104,10 @@ public struct SearchHit: Sendable {
     public var documentID: Int64
     public var path: String
     public var title: String
+    /// The line of the passage's best match for the query (its first line when no word matches).
     public var line: Int
+    /// The passage's first and last lines.
+    public var lineStart: Int
     public var lineEnd: Int
     public var score: Double
     /// Cosine similarity of the best chunk (nil in lexical mode).
@@ -111,6 +116,8 @@ public struct SearchHit: Sendable {
     public var lexical: Double?
     public var chunkID: Int64
     public var chunkText: String
+    /// The excerpt shown for the hit.
+    public var snippet: Snippet
     /// With `SearchRequest.explain`: the same document ranked without the expansion.
     public var base: BaseScore?
 }

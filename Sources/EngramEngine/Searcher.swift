@@ -176,7 +176,7 @@ public final class Searcher {
         _ = try documents()
         timings["load"] = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
         let r = try ranking(request, timings: &timings)
-        var hits = try self.hits(r.top, semantic: r.semantic, lexical: r.lexical, options: request.options)
+        var hits = try self.hits(r.top, query: request.text, semantic: r.semantic, lexical: r.lexical, options: request.options)
         var baseline: [SearchHit]?
         if let base = r.base {
             let baseScores = base.parts.mapValues { $0.semantic + $0.lexical }
@@ -185,8 +185,8 @@ public final class Searcher {
                 let d = hits[i].documentID, p = base.parts[d] ?? (0, 0)
                 hits[i].base = BaseScore(rank: ranks[d], score: p.semantic + p.lexical, semantic: p.semantic, lexical: p.lexical)
             }
-            baseline = try self.hits(Self.top(baseScores, request.options.limit), semantic: base.semantic, lexical: base.lexical,
-                                     options: request.options)
+            baseline = try self.hits(Self.top(baseScores, request.options.limit), query: request.text, semantic: base.semantic,
+                                     lexical: base.lexical, options: request.options)
         }
         timings["total"] = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
         return SearchResponse(query: request.text, mode: request.options.mode, hits: hits, baseline: baseline, timings: timings)
@@ -210,7 +210,8 @@ public final class Searcher {
     }
 
     /// Hits for ranked documents: their rows and best chunks, read for these documents only.
-    func hits(_ top: [(key: Int64, value: Double)], semantic: DocumentScores, lexical: DocumentScores, options: SearchOptions) throws -> [SearchHit] {
+    func hits(_ top: [(key: Int64, value: Double)], query: String, semantic: DocumentScores, lexical: DocumentScores,
+              options: SearchOptions) throws -> [SearchHit] {
         let docs = try documents()
         let preferLexical = options.mode == .lexical || (options.mode == .hybrid && options.alpha < 0.5)
         return try store.read {
@@ -219,12 +220,14 @@ public final class Searcher {
                 let d = entry.key
                 let id = (preferLexical ? lexical[d]?.chunkID : nil) ?? semantic[d]?.chunkID ?? lexical[d]?.chunkID
                 guard let id, let chunk = try store.chunk(id: id) else { return nil }
+                let snippet = Snippet(chunk: chunk.text, query: query)
                 return SearchHit(
-                    rank: rank + 1, documentID: doc.id, path: doc.path, title: doc.title, line: chunk.lineStart,
+                    rank: rank + 1, documentID: doc.id, path: doc.path, title: doc.title,
+                    line: min(chunk.lineStart + snippet.lineOffset, max(chunk.lineEnd, chunk.lineStart)), lineStart: chunk.lineStart,
                     lineEnd: chunk.lineEnd, score: entry.value,
                     semantic: options.mode == .lexical ? nil : semantic[d]?.score,
                     lexical: options.mode == .semantic ? nil : (lexical[d]?.score ?? 0),
-                    chunkID: chunk.id, chunkText: chunk.text)
+                    chunkID: chunk.id, chunkText: chunk.text, snippet: snippet)
             }
         }
     }

@@ -5,6 +5,9 @@ import Foundation
 public struct Snippet: Sendable, Equatable {
     /// Consecutive pieces of the excerpt; `highlighted` pieces are words that match a query term.
     public var pieces: [(text: String, highlighted: Bool)]
+    /// Lines from the chunk's first line to the excerpt's first matching word (to the excerpt's start when
+    /// no word matches): `chunk line + lineOffset` is the line to open.
+    public var lineOffset = 0
 
     public var text: String { pieces.map(\.text).joined() }
 
@@ -15,7 +18,18 @@ public struct Snippet: Sendable, Equatable {
     public init(chunk: String, query: String, words: Int = 32, maxCharacters: Int = 300) {
         let analyzer = LexicalAnalyzer()
         let wanted = Set(analyzer.terms(query))
-        let tokens = chunk.split(whereSeparator: { $0.isWhitespace }).map(String.init)
+        // Words, each with the line it stands on.
+        var tokens: [String] = [], lines: [Int] = []
+        var line = 0, word = ""
+        for c in chunk {
+            if c.isWhitespace {
+                if !word.isEmpty { tokens.append(word); lines.append(line); word = "" }
+                if c.isNewline { line += 1 }
+            } else {
+                word.append(c)
+            }
+        }
+        if !word.isEmpty { tokens.append(word); lines.append(line) }
         // A giant token (minified code, base64) is matched on its start only: analysing a megabyte to
         // decide one highlight would cost more than the search.
         let matches = tokens.map { token in
@@ -48,5 +62,6 @@ public struct Snippet: Sendable, Equatable {
         }
         if cut { pieces.append(("…", false)) } else if end < tokens.count { pieces.append((" …", false)) }
         self.pieces = pieces
+        if bestStart < end { lineOffset = lines[(bestStart..<end).first { matches[$0] } ?? bestStart] }
     }
 }

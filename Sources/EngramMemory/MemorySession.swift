@@ -20,6 +20,25 @@ public final class MemorySession {
         public let chunk_id: Int64
     }
 
+    /// The last search's results, and whether that search was remembered (opening one of its results
+    /// is remembered only if it was). A remembered search's list is stored as a bare array.
+    struct LastSearch: Codable {
+        var remembered: Bool
+        var results: [LastResult]
+
+        static func decode(_ json: String?) -> LastSearch {
+            guard let data = json.map({ Data($0.utf8) }) else { return LastSearch(remembered: true, results: []) }
+            if let results = try? JSONDecoder().decode([LastResult].self, from: data) { return LastSearch(remembered: true, results: results) }
+            return (try? JSONDecoder().decode(LastSearch.self, from: data)) ?? LastSearch(remembered: true, results: [])
+        }
+
+        static func encode(_ hits: [SearchHit], remembered: Bool) throws -> String {
+            let results = hits.map { LastResult(rank: $0.rank, path: $0.path, line: $0.line, chunk_id: $0.chunkID) }
+            let data = remembered ? try JSONEncoder().encode(results) : try JSONEncoder().encode(LastSearch(remembered: false, results: results))
+            return String(decoding: data, as: UTF8.self)
+        }
+    }
+
     /// Opens the user's memory file at `memoryPath` for `index`. Memory that an earlier engram kept inside
     /// the index moves to the user's file here, once; `notice` says so.
     public init(index: IndexStore, memoryPath: String, profile: String, config: MemoryConfig, notice: (String) -> Void = { _ in }) throws {
@@ -43,22 +62,27 @@ public final class MemorySession {
     /// The profile's entries (oldest first) and search count.
     public func state() throws -> (entries: [MemoryStore.Entry], searches: Int, lastResults: [LastResult]) {
         let s = try store.state(index: identity, profile: profile)
-        let last = s.profile.lastResults.flatMap { try? JSONDecoder().decode([LastResult].self, from: Data($0.utf8)) } ?? []
-        return (s.entries, s.profile.searches, last)
+        return (s.entries, s.profile.searches, LastSearch.decode(s.profile.lastResults).results)
     }
 
     /// Records a search and its results (for `engram open`), evicting past capacity, in one transaction.
     public func record(_ text: String, vector: [Float], hits: [SearchHit], now: Double) throws {
-        let last = hits.map { LastResult(rank: $0.rank, path: $0.path, line: $0.line, chunk_id: $0.chunkID) }
-        let json = String(decoding: try JSONEncoder().encode(last), as: UTF8.self)
+        let json = try LastSearch.encode(hits, remembered: true)
         try store.recordSearch(index: identity, profile: profile, text: text, vector: vector, at: now, lastResults: json) { all, searches in
             MemoryModel.evictions(all, now: now, searches: searches, config: config)
         }
     }
 
-    /// Records that a result of the last search was opened; returns it. `target` is a rank or a path.
+    /// Keeps the results of a search that is not remembered, so `engram open` still finds them.
+    public func keepResults(_ hits: [SearchHit]) throws {
+        try store.setLastResults(index: identity, profile: profile, lastResults: try LastSearch.encode(hits, remembered: false))
+    }
+
+    /// Finds a result of the last search (`target` is a rank or a path) and, if that search was
+    /// remembered, records that it was opened.
     public func open(_ target: String, now: Double) throws -> LastResult {
-        let results = try state().lastResults
+        let last = LastSearch.decode(try store.state(index: identity, profile: profile).profile.lastResults)
+        let results = last.results
         guard !results.isEmpty else { throw MemoryError.noLastSearch(profile: profile) }
         let chosen: LastResult
         if let rank = Int(target) {
@@ -71,6 +95,7 @@ public final class MemorySession {
             }
             chosen = r
         }
+        guard last.remembered else { return chosen }
         let passage = try index.read { (try index.chunk(id: chosen.chunk_id), try index.vector(chunkID: chosen.chunk_id)) }
         guard let chunk = passage.0, let vector = passage.1 else { throw MemoryError.resultGone(path: chosen.path) }
         try store.recordOpen(index: identity, profile: profile, text: chunk.text, vector: vector, at: now, path: chosen.path)

@@ -115,6 +115,17 @@ public final class MemoryStore {
         }
     }
 
+    /// Keeps a search's result list for `engram open` without remembering the search (a search made
+    /// with `--no-memory` or `--incognito`).
+    public func setLastResults(index: IndexIdentity, profile: String, lastResults: String) throws {
+        try db.transaction {
+            let key = try adopt(index)
+            var p = try counters(key, profile)
+            p.lastResults = lastResults
+            try setCounters(key, profile, p)
+        }
+    }
+
     /// Records that a result of the last search was opened (it counts as part of that search).
     public func recordOpen(index: IndexIdentity, profile: String, text: String, vector: [Float], at: Double, path: String) throws {
         try db.transaction {

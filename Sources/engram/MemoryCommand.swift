@@ -8,10 +8,17 @@ import Foundation
 struct OpenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "open",
-        abstract: "Record that a result of the last search was opened, and print its path.",
+        abstract: "Record that a result of the last search was opened, and print where it is.",
         discussion: """
-            An opened result weighs more in memory than a query: it says what you were after. Prints only the \
-            path, so it composes:  $EDITOR "$(engram open 2)"
+            Prints PATH:LINE, the line of the result's best match. An opened result weighs more in memory than a \
+            query: it says what you were after (a search made with --no-memory or --incognito can be opened too, \
+            and nothing is recorded). --editor-args prints "+LINE PATH" for editors that take a line that way, \
+            --path-only just the path.
+
+            Examples:
+              engram open 2
+              $EDITOR $(engram open 2 --editor-args)      # vim, nano, emacs: open at the line
+              code -g "$(engram open 1)"                   # VS Code takes PATH:LINE
             """
     )
 
@@ -27,11 +34,18 @@ struct OpenCommand: AsyncParsableCommand {
     @Option(help: "Record as if at this time (ISO 8601).")
     var at: String?
 
+    @Flag(help: "Print \"+LINE PATH\", as editors take it on their command line.")
+    var editorArgs = false
+
+    @Flag(help: "Print only the path.")
+    var pathOnly = false
+
     @Flag(help: "Print one JSON object.")
     var json = false
 
     func validate() throws {
         try Validate.path(index, flag: "--index")
+        if editorArgs && pathOnly { throw Usage.error("choose one of --editor-args and --path-only") }
         guard !target.trimmingCharacters(in: .whitespaces).isEmpty else { throw Usage.error("give a rank (such as 2) or a path") }
         if let at, DateParsing.parse(at) == nil { throw Usage.error("--at: cannot read time \"\(at)\" (use ISO 8601)") }
     }
@@ -41,8 +55,15 @@ struct OpenCommand: AsyncParsableCommand {
         let session = try MemorySession(index: try Stores.reader(index), memoryPath: Stores.memoryPath, profile: profile,
                                         config: try MemoryConfig.load(home: ModelStore.home()), notice: Terminal.warn)
         let opened = try session.open(target, now: now)
-        // Raw when captured (`$EDITOR "$(engram open 2)"` needs the path as it is), escaped on a terminal.
-        if json { try printJSON(opened) } else { print(isatty(STDOUT_FILENO) == 1 ? Terminal.safe(opened.path) : opened.path) }
+        // Raw when captured (an editor needs the path as it is), escaped on a terminal.
+        let path = isatty(STDOUT_FILENO) == 1 ? Terminal.safe(opened.path) : opened.path
+        if json {
+            try printJSON(opened)
+        } else if editorArgs {
+            print("+\(opened.line) \(path)")
+        } else {
+            print(pathOnly ? path : "\(path):\(opened.line)")
+        }
     }
 }
 

@@ -3,6 +3,7 @@ import EngramEmbedding
 import EngramEngine
 import EngramMemory
 import EngramStore
+import EngramText
 import Foundation
 
 struct SearchCommand: AsyncParsableCommand {
@@ -27,11 +28,11 @@ struct SearchCommand: AsyncParsableCommand {
               engram search "retry with backoff" --type swift --type go -n 5
               engram search "budget" --path "*/2024/*" --since 2024-06-01 --json
               engram search "tides" --explain
-              $EDITOR "$(engram open 2)"      # open result 2 of the last search (and remember it)
+              $EDITOR $(engram open 2 --editor-args)   # open result 2 at its line (and remember it)
             """
     )
 
-    @Argument(help: "The query (several words are joined).")
+    @Argument(help: "The query (several words are joined), then optionally folders to search in (an argument that names an existing folder, such as ~/notes or ./docs).")
     var query: [String]
 
     @Option(help: "Index file.")
@@ -77,8 +78,17 @@ struct SearchCommand: AsyncParsableCommand {
     @Option(help: "Model folder (default: $ENGRAM_MODEL, else the installed default model).")
     var model: String?
 
+    @Option(name: [.customShort("C"), .customLong("context")], help: "Lines of the file to show around each result's line.")
+    var context = 0
+
+    @Flag(name: [.customShort("l"), .customLong("paths")], help: "Print only the results' paths, one per line.")
+    var paths = false
+
     @Flag(help: "Print one JSON object (with memory's explanation when memory is on).")
     var json = false
+
+    @Flag(help: "Print one JSON object per result, one per line (the objects of --json's \"results\").")
+    var jsonl = false
 
     func validate() throws {
         guard !query.joined().trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw Usage.error("the query is empty") }
@@ -91,19 +101,39 @@ struct SearchCommand: AsyncParsableCommand {
             throw Usage.error("--half-life: cannot read \"\(halfLife)\" (try 1d, 2h, 30m or seconds)")
         }
         if noMemory && explain { throw Usage.error("--explain shows what memory did; it cannot go with --no-memory") }
+        guard (0...100).contains(context) else { throw Usage.error("-C must be between 0 and 100 (got \(context))") }
+        if [json, jsonl, paths].filter({ $0 }).count > 1 { throw Usage.error("choose one of --json, --jsonl and -l") }
+    }
+
+    /// Trailing arguments that name existing folders (written as paths: with a slash, or starting with ~ or .)
+    /// restrict the search to them; the rest is the query.
+    var split: (words: [String], folders: [String]) {
+        var words = query, folders: [String] = []
+        while words.count > 1, let last = words.last, last.contains("/") || last.hasPrefix("~") || last.hasPrefix(".") {
+            let path = URL(fileURLWithPath: (last as NSString).expandingTildeInPath).standardizedFileURL.resolvingSymlinksInPath().path
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue else { break }
+            folders.insert(path, at: 0)
+            words.removeLast()
+        }
+        return (words, folders)
     }
 
     func run() async throws {
-        let text = query.joined(separator: " ")
+        let (words, folders) = split
+        let text = words.joined(separator: " ")
         let store = try Stores.reader(index)
         let searcher = try Searcher(store: store, encoder: try SentenceEncoder(folder: ModelStore.resolve(model)))
         searcher.warn = Terminal.warn
+        try checkTypes(searcher)
         var options = tuning.options
         options.mode = mode
         options.limit = n
         options.pathGlob = path
         options.types = type
         options.since = since.flatMap(DateParsing.parse)
+        if folders.count > 1 { throw Usage.error("give one folder to search in (got \(folders.count))") }
+        options.folder = folders.first
 
         var memory: MemoryResult?
         var config = try MemoryConfig.load(home: ModelStore.home())
@@ -129,10 +159,35 @@ struct SearchCommand: AsyncParsableCommand {
         } else {
             response = try searcher.search(text, options: options)
         }
+        // `engram open` refers to the last search that printed results, remembered or not.
+        if (noMemory || incognito) && !response.hits.isEmpty {
+            try? (session ?? Stores.memory(store, profile: profile, config: config, quiet: true))?.keepResults(response.hits)
+        }
         if json {
             try printJSON(SearchOutput(response, memory: memory, profile: profile, config: config))
+        } else if jsonl {
+            for result in SearchOutput(response).results { try printJSONLine(result) }
+        } else if paths {
+            // Raw when captured (`xargs`, `$(…)` need the paths as they are), escaped on a terminal.
+            for hit in response.hits { print(isatty(STDOUT_FILENO) == 1 ? Terminal.safe(hit.path) : hit.path) }
         } else {
-            SearchPrinter(query: text, explain: explain, profile: profile, config: config).print(response, memory: memory)
+            SearchPrinter(query: text, explain: explain, profile: profile, config: config, context: context).print(response, memory: memory)
+        }
+        // As grep: 1 when nothing matched.
+        if response.hits.isEmpty { throw ExitCode.failure }
+    }
+
+    /// A --type must be a kind (text, markdown, html, code, data, pdf) or an extension the index holds.
+    func checkTypes(_ searcher: Searcher) throws {
+        guard !type.isEmpty else { return }
+        let documents = try searcher.documents().values
+        let kinds = Set(DocumentType.allCases.map(\.rawValue)).union(documents.map(\.type))
+        let extensions = Set(documents.map { ($0.path as NSString).pathExtension.lowercased() }.filter { !$0.isEmpty })
+        for t in type {
+            let wanted = t.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "."))
+            guard !kinds.contains(wanted) && !extensions.contains(wanted) else { continue }
+            throw Usage.error("--type: no document of type \"\(t)\" (kinds: \(kinds.sorted().joined(separator: ", ")); "
+                              + "extensions in this index: \(extensions.sorted().prefix(30).joined(separator: ", ")))")
         }
     }
 }

@@ -35,7 +35,7 @@ struct SearchOutput: Encodable {
         mode = r.mode.rawValue
         results = r.hits.map { h in
             Result(rank: h.rank, path: h.path, line: h.line, score: h.score, scores: .init(semantic: h.semantic, lexical: h.lexical),
-                   title: h.title, snippet: Snippet(chunk: h.chunkText, query: r.query).text, chunk: h.chunkText)
+                   title: h.title, snippet: h.snippet.text, chunk: h.chunkText)
         }
         timings_ms = r.timings
     }
@@ -97,6 +97,8 @@ struct SearchPrinter {
     let explain: Bool
     let profile: String
     let config: MemoryConfig
+    /// Lines of the file to show around each result's line (-C).
+    var context = 0
 
     func print(_ response: SearchResponse, memory: MemoryResult?) {
         guard !response.hits.isEmpty else {
@@ -109,7 +111,8 @@ struct SearchPrinter {
             Swift.print("\(Terminal.bold(String(format: "%2d", hit.rank)))  \(Terminal.cyan("\(Terminal.safe(Terminal.display(hit.path))):\(hit.line)"))  "
                         + String(format: "%.3f", hit.score) + Terminal.dim("  (\(parts))"))
             Swift.print("    \(Terminal.bold(Terminal.safe(hit.title)))")
-            Swift.print("    \(Terminal.render(Snippet(chunk: hit.chunkText, query: query)))")
+            Swift.print("    \(Terminal.render(hit.snippet))")
+            if context > 0 { printContext(hit) }
             if explain, let e = memory?.explanations[safe: i] {
                 let was = e.base.rank.map { "rank \($0)" } ?? "unranked"
                 Swift.print(Terminal.dim(String(format: "    memory: base %.3f %+.3f → %@ → %d", e.base.score, e.memoryScore, was, e.rank)))
@@ -127,6 +130,20 @@ struct SearchPrinter {
                 Swift.print(Terminal.dim("  \"\(Terminal.safe(String(w.entry.text.prefix(50))))\": \(w.why(config))"))
             }
             if m.entries.count > 8 { Swift.print(Terminal.dim("  … \(m.entries.count - 8) older entries (engram memory show)")) }
+        }
+    }
+}
+
+extension SearchPrinter {
+    /// The lines of the passage around the hit's line, the hit's own marked. The passage is the text as
+    /// indexed (for HTML, PDF or gzip files, the extracted text its line numbers count).
+    func printContext(_ hit: SearchHit) {
+        let lines = hit.chunkText.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
+        let at = hit.line - hit.lineStart
+        let lo = max(0, at - context), hi = min(lines.count - 1, at + context)
+        guard lo <= hi else { return }
+        for i in lo...hi {
+            Swift.print(Terminal.dim(String(format: "    %@%5d  ", i == at ? ">" : " ", hit.lineStart + i)) + Terminal.safe(String(lines[i])))
         }
     }
 }

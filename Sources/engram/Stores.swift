@@ -26,13 +26,13 @@ enum Stores {
     /// `$ENGRAM_HOME/memory.sqlite`.
     static var memoryPath: String { MemoryStore.defaultPath(home: ModelStore.home()) }
 
-    /// The user's memory on `index`, or nil with one warning line when it cannot be opened: a search
-    /// without memory beats no search.
-    static func memory(_ index: IndexStore, profile: String, config: MemoryConfig) -> MemorySession? {
+    /// The user's memory on `index`, or nil when it cannot be opened (with one warning line unless
+    /// `quiet`): a search without memory beats no search.
+    static func memory(_ index: IndexStore, profile: String, config: MemoryConfig, quiet: Bool = false) -> MemorySession? {
         do {
             return try MemorySession(index: index, memoryPath: memoryPath, profile: profile, config: config, notice: Terminal.warn)
         } catch {
-            Terminal.warn("memory unavailable (\(memoryPath): \(error)); searching without it")
+            if !quiet { Terminal.warn("memory unavailable (\(memoryPath): \(error)); searching without it") }
             return nil
         }
     }

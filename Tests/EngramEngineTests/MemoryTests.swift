@@ -151,7 +151,7 @@ import Testing
     @Test func openRecordsTheResultAndPrintsItsPath() throws {
         let index = try demoIndex()
         let first = try search("exponential backoff", index, ["--profile", "o"])
-        let (s, out, _) = try EngineSupport.run(["open", "1", "--index", index, "--profile", "o"])
+        let (s, out, _) = try EngineSupport.run(["open", "1", "--index", index, "--profile", "o", "--path-only"])
         #expect(s == 0)
         #expect(out.trimmingCharacters(in: .whitespacesAndNewlines) == paths(first).first)
         let (s2, _, err) = try EngineSupport.run(["open", "99", "--index", index, "--profile", "o"])
