@@ -56,5 +56,10 @@ import Testing
             #expect(err.contains("--max-file-size") && err.contains("\"\(bad)\""), "\(bad): \(err)")
             #expect(!err.contains("Fatal error") && out.isEmpty, "\(bad)")
         }
+        // Good sizes pass this check and fail on the next one, the missing folder.
+        for good in ["10M", "1.5k", ".5K", "2G", "1T", "2000000", "3kb"] {
+            let (status, _, err) = try EngineSupport.run(["index", "/nonexistent-never-read", "--max-file-size", good])
+            #expect(status == 64 && err.contains("no such file") && !err.contains("--max-file-size:"), "\(good): \(err)")
+        }
     }
 }
