@@ -38,6 +38,18 @@ import Testing
         #expect(missing.unreachable.isEmpty && missing.files.isEmpty)
     }
 
+    @Test func dotfilesAreReadByContentOnlyWithHidden() throws {
+        let tree = EngineSupport.temporaryFolder()
+        try EngineSupport.write("alias ll='ls -l'\n", to: tree.appendingPathComponent(".bashrc"))
+        try EngineSupport.write("Plain words.\n", to: tree.appendingPathComponent("NOTES"))
+        let names = { (w: Walker) in w.walk(tree.path).files.map { ($0.path as NSString).lastPathComponent } }
+        #expect(names(Walker()) == ["NOTES"])
+        #expect(names(Walker(includeHidden: true)) == [".bashrc", "NOTES"])
+        #expect(FileKind(path: tree.appendingPathComponent(".bashrc").path) == .unknown)
+        let e = try TextExtractor().extract(path: tree.appendingPathComponent(".bashrc").path, data: Data("alias ll='ls -l'\n".utf8))
+        #expect(e.type == .text && e.title == ".bashrc")
+    }
+
     @Test func whatLiesUnderAnUnreadableFolderIsUnreachable() {
         var result = Walker.Result()
         result.unreachable = ["/a/shut", "/a/f.md"]
