@@ -70,24 +70,11 @@ import Testing
         }
     }
 
-    /// Runs engram as `nobody`, with a copy of the model it can read.
+    /// Runs the copy of engram in `home` as `nobody`, with the copy of the model there.
     static func runAsNobody(_ arguments: [String], home: URL) throws -> (Int32, String, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-        p.arguments = ["--reuid=nobody", "--regid=nogroup", "--clear-groups", home.appendingPathComponent("engram").path] + arguments
-        var env = ProcessInfo.processInfo.environment
-        env["ENGRAM_HOME"] = home.path
-        env["ENGRAM_MODEL"] = home.appendingPathComponent("model").path
-        p.environment = env
-        p.currentDirectoryURL = home
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        try EngineSupport.run(arguments, environment: ["ENGRAM_HOME": home.path, "ENGRAM_MODEL": home.appendingPathComponent("model").path],
+                              launcher: ["/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"],
+                              binary: home.appendingPathComponent("engram").path, directory: home)
     }
 
     /// A folder `nobody` may write, holding the engram binary and a model it may read (hard links where
