@@ -69,14 +69,15 @@ struct IndexCommand: AsyncParsableCommand {
     /// A size such as `10M`, `1.5k`, `2G` or `2000000` (bytes), from 1 byte to 1 TiB; nil for anything else
     /// (empty, negative, zero, exponents, inf, nan), so a typo can never become a limit that skips everything.
     static func bytes(_ s: String) -> Int64? {
-        var t = s.trimmingCharacters(in: .whitespaces).uppercased()
-        if t.hasSuffix("B") { t.removeLast() }
+        var t = Substring(s.trimmingCharacters(in: .whitespaces).uppercased())
+        if t.hasSuffix("B") { t = t.dropLast() }
         let units: [Character: Double] = ["K": 0x1p10, "M": 0x1p20, "G": 0x1p30, "T": 0x1p40]
         var unit = 1.0
-        if let last = t.last, let u = units[last] { unit = u; t.removeLast() }
-        let parts = t.split(separator: ".", omittingEmptySubsequences: false)
-        guard !t.isEmpty, parts.count <= 2, parts[0].count <= 13, parts.allSatisfy({ $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
-              !(parts.count == 2 && parts[1].isEmpty && parts[0].isEmpty), let number = Double(t) else { return nil }
+        if let last = t.last, let u = units[last] { unit = u; t = t.dropLast() }
+        // Digits and at most one decimal point: Double() alone would also take signs, exponents, inf and nan.
+        let isDigit = { (c: Character) in ("0"..."9").contains(c) }
+        guard t.count <= 20, t.contains(where: isDigit), t.allSatisfy({ isDigit($0) || $0 == "." }),
+              t.filter({ $0 == "." }).count <= 1, let number = Double(t) else { return nil }
         let value = (number * unit).rounded(.down)
         guard value >= 1, value <= 0x1p40 else { return nil }
         return Int64(value)

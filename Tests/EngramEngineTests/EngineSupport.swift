@@ -34,15 +34,19 @@ enum EngineSupport {
         try Data(text.utf8).write(to: url)
     }
 
-    /// Runs the engram binary; returns (exit status, stdout, stderr).
+    /// Runs the engram binary (`binary`, through `launcher` such as setpriv when given, in `directory`);
+    /// returns (exit status, stdout, stderr).
     @discardableResult
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String, String) {
+    static func run(_ arguments: [String], environment: [String: String] = [:], launcher: [String] = [],
+                    binary: String = engram, directory: URL? = nil) throws -> (Int32, String, String) {
+        let command = launcher + [binary] + arguments
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: engram)
-        p.arguments = arguments
+        p.executableURL = URL(fileURLWithPath: command[0])
+        p.arguments = Array(command.dropFirst())
         var env = ProcessInfo.processInfo.environment
         env.merge(environment) { _, new in new }
         p.environment = env
+        if let directory { p.currentDirectoryURL = directory }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err

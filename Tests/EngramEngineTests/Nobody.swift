@@ -47,18 +47,9 @@ enum Nobody {
 
         /// Runs the copy of engram as nobody; ENGRAM_HOME is the sandbox unless `home` says otherwise.
         func run(_ arguments: [String], home: String? = nil) throws -> (Int32, String, String) {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: Nobody.setpriv!)
-            p.arguments = ["--reuid=nobody", "--regid=nogroup", "--clear-groups", engram] + arguments
-            p.environment = ["ENGRAM_HOME": home ?? root.path, "ENGRAM_MODEL": model, "HOME": "/nonexistent", "PATH": "/usr/bin:/bin"]
-            p.currentDirectoryURL = root
-            let out = Pipe(), err = Pipe()
-            p.standardOutput = out
-            p.standardError = err
-            try p.run()
-            let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+            try EngineSupport.run(arguments, environment: ["ENGRAM_HOME": home ?? root.path, "ENGRAM_MODEL": model, "HOME": "/nonexistent"],
+                                  launcher: [Nobody.setpriv!, "--reuid=nobody", "--regid=nogroup", "--clear-groups"],
+                                  binary: engram, directory: root)
         }
     }
 }

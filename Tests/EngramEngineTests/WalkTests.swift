@@ -38,6 +38,18 @@ import Testing
         #expect(missing.unreachable.isEmpty && missing.files.isEmpty)
     }
 
+    @Test func dotfilesAreReadByContentOnlyWithHidden() throws {
+        let tree = EngineSupport.temporaryFolder()
+        try EngineSupport.write("alias ll='ls -l'\n", to: tree.appendingPathComponent(".bashrc"))
+        try EngineSupport.write("Plain words.\n", to: tree.appendingPathComponent("NOTES"))
+        let names = { (w: Walker) in w.walk(tree.path).files.map { ($0.path as NSString).lastPathComponent } }
+        #expect(names(Walker()) == ["NOTES"])
+        #expect(names(Walker(includeHidden: true)) == [".bashrc", "NOTES"])
+        #expect(FileKind(path: tree.appendingPathComponent(".bashrc").path) == .unknown)
+        let e = try TextExtractor().extract(path: tree.appendingPathComponent(".bashrc").path, data: Data("alias ll='ls -l'\n".utf8))
+        #expect(e.type == .text && e.title == ".bashrc")
+    }
+
     @Test func whatLiesUnderAnUnreadableFolderIsUnreachable() {
         var result = Walker.Result()
         result.unreachable = ["/a/shut", "/a/f.md"]
@@ -55,6 +67,11 @@ import Testing
             #expect(status == 64, "\(bad): \(status) \(err)")
             #expect(err.contains("--max-file-size") && err.contains("\"\(bad)\""), "\(bad): \(err)")
             #expect(!err.contains("Fatal error") && out.isEmpty, "\(bad)")
+        }
+        // Good sizes pass this check and fail on the next one, the missing folder.
+        for good in ["10M", "1.5k", ".5K", "2G", "1T", "2000000", "3kb"] {
+            let (status, _, err) = try EngineSupport.run(["index", "/nonexistent-never-read", "--max-file-size", good])
+            #expect(status == 64 && err.contains("no such file") && !err.contains("--max-file-size:"), "\(good): \(err)")
         }
     }
 }
