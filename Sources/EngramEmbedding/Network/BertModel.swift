@@ -1,18 +1,42 @@
+import CBFloat16
 import CBLAS
 import Foundation
 
-/// The BERT encoder's forward pass in fp32 on OpenBLAS.
+/// The BERT encoder's forward pass: dense layers in fp32 on OpenBLAS or in bf16 on oneDNN (`precision`),
+/// everything else (attention, softmax, LayerNorm, GELU, pooling) in fp32.
 ///
 /// A batch is *packed*: the tokens of all its sequences are stacked into one `[T, H]` matrix with
 /// no padding, so every dense layer is one matrix product over T rows and only attention looks at
 /// sequence boundaries. Padding therefore cannot change an embedding, and costs nothing.
+/// (The bf16 products run in tiles of 64 rows, so their buffers have T rounded up to a tile; those
+/// extra rows are zeros in, ignored out.)
 public final class BertModel: @unchecked Sendable {
     public let config: ModelConfig
+    /// The format of the dense layers: `.fp32` or `.bf16`, never `.auto`.
+    public let precision: Precision
     let weights: BertWeights
+    /// The dense layers packed for oneDNN, one entry per encoder layer; empty in fp32.
+    private let packed: [PackedLayer]
 
-    init(config: ModelConfig, weights: BertWeights) {
+    struct PackedLayer {
+        let qkv, attentionOut, intermediate, output: BF16Linear
+    }
+
+    init(config: ModelConfig, weights: BertWeights, precision: Precision) throws {
+        precondition(precision != .auto, "resolve the precision first")
         self.config = config
         self.weights = weights
+        self.precision = precision
+        let h = config.hiddenSize, inter = config.intermediateSize
+        packed = precision == .bf16 ? try weights.layers.map { l in
+            PackedLayer(
+                qkv: try BF16Linear(weight: l.qkv, bias: l.qkvBias, outputs: 3 * h, inputs: h),
+                attentionOut: try BF16Linear(weight: l.attentionOut, bias: l.attentionOutBias, outputs: h, inputs: h),
+                // GELU runs in the product's epilogue, and its output is already the next product's bf16 input.
+                intermediate: try BF16Linear(weight: l.intermediate, bias: l.intermediateBias, outputs: inter, inputs: h,
+                                             gelu: true, bf16Output: true),
+                output: try BF16Linear(weight: l.output, bias: l.outputBias, outputs: h, inputs: inter))
+        } : []
         // The engine splits work across cores itself (see `Parallel`).
         openblas_set_num_threads(1)
     }
@@ -25,27 +49,49 @@ public final class BertModel: @unchecked Sendable {
         let offsets = sequences.reduce(into: [0]) { $0.append($0.last! + $1.count) }
         let t = offsets.last!
         guard t > 0 else { return [] }
+        let bf16 = precision == .bf16
+        let tile = BF16Linear.tile
+        let tp = bf16 ? (t + tile - 1) / tile * tile : t  // rows allocated
 
-        let x = UnsafeMutablePointer<Float>.allocate(capacity: t * h)       // [T, H] hidden state
-        let qkv = UnsafeMutablePointer<Float>.allocate(capacity: t * 3 * h) // [T, 3H]: Q | K | V per row
-        let q = UnsafeMutablePointer<Float>.allocate(capacity: t * h)       // [T, H] (attention output block)
-        let ctx = UnsafeMutablePointer<Float>.allocate(capacity: t * h)     // [T, H]
-        let up = UnsafeMutablePointer<Float>.allocate(capacity: t * inter)  // [T, I]
-        defer { [x, qkv, q, ctx, up].forEach { $0.deallocate() } }
+        let x = UnsafeMutablePointer<Float>.allocate(capacity: tp * h)       // [T, H] hidden state
+        let qkv = UnsafeMutablePointer<Float>.allocate(capacity: tp * 3 * h) // [T, 3H]: Q | K | V per row
+        let q = UnsafeMutablePointer<Float>.allocate(capacity: tp * h)       // [T, H] (attention output block)
+        let ctx = UnsafeMutablePointer<Float>.allocate(capacity: tp * h)     // [T, H]
+        let up = UnsafeMutablePointer<Float>.allocate(capacity: bf16 ? 0 : t * inter)  // [T, I] (fp32)
+        let xb = UnsafeMutablePointer<UInt16>.allocate(capacity: bf16 ? tp * h : 0)       // [T, H] bf16 input of a product
+        let upb = UnsafeMutablePointer<UInt16>.allocate(capacity: bf16 ? tp * inter : 0)  // [T, I] (bf16)
+        defer { [x, qkv, q, ctx, up].forEach { $0.deallocate() }; [xb, upb].forEach { $0.deallocate() } }
 
         embedTokens(sequences, into: x, threads: threads)
-        for layer in weights.layers {
-            linear(x, rows: t, in: h, weight: layer.qkv, bias: layer.qkvBias, out: 3 * h, into: qkv, threads: threads)
+        for (l, layer) in weights.layers.enumerated() {
+            // qkv[T, 3H] = x · Wqkvᵀ + bqkv
+            if bf16 {
+                linear(x, rows: t, packed: packed[l].qkv, scratch: xb, into: qkv, threads: threads)
+            } else {
+                linear(x, rows: t, in: h, weight: layer.qkv, bias: layer.qkvBias, out: 3 * h, into: qkv, threads: threads)
+            }
             attention(qkv: qkv, offsets: offsets, into: ctx, threads: threads)
-            // ctx ← LayerNorm(ctx·Woᵀ + bo + x); then x holds it.
-            linear(ctx, rows: t, in: h, weight: layer.attentionOut, bias: layer.attentionOutBias, out: h, into: q, threads: threads)
+            // q[T, H] ← LayerNorm(ctx·Woᵀ + bo + x)
+            if bf16 {
+                linear(ctx, rows: t, packed: packed[l].attentionOut, scratch: xb, into: q, threads: threads)
+            } else {
+                linear(ctx, rows: t, in: h, weight: layer.attentionOut, bias: layer.attentionOutBias, out: h, into: q, threads: threads)
+            }
             Parallel.rows(t, workers: threads) { r in
                 Kernels.addLayerNorm(q + r.lowerBound * h, residual: x + r.lowerBound * h, rows: r.count, dim: h,
                                      gamma: layer.attentionNormGamma, beta: layer.attentionNormBeta, eps: config.layerNormEps)
             }
-            linear(q, rows: t, in: h, weight: layer.intermediate, bias: layer.intermediateBias, out: inter, into: up, threads: threads)
-            Parallel.rows(t, workers: threads) { r in Kernels.gelu(up + r.lowerBound * inter, count: r.count * inter) }
-            linear(up, rows: t, in: inter, weight: layer.output, bias: layer.outputBias, out: h, into: x, threads: threads)
+            // up[T, I] = GELU(q · Wiᵀ + bi); then x[T, H] = up · Wdᵀ + bd
+            if bf16 {
+                // up stays bf16 ([T, I] in upb): the down projection reads it as it is.
+                linear(q, rows: t, packed: packed[l].intermediate, scratch: xb, into: UnsafeMutableRawPointer(upb), threads: threads)
+                linear(bf16: upb, rows: t, packed: packed[l].output, into: UnsafeMutableRawPointer(x), threads: threads)
+            } else {
+                linear(q, rows: t, in: h, weight: layer.intermediate, bias: layer.intermediateBias, out: inter, into: up, threads: threads)
+                Parallel.rows(t, workers: threads) { r in Kernels.gelu(up + r.lowerBound * inter, count: r.count * inter) }
+                linear(up, rows: t, in: inter, weight: layer.output, bias: layer.outputBias, out: h, into: x, threads: threads)
+            }
+            // x ← LayerNorm(x + q)
             Parallel.rows(t, workers: threads) { r in
                 Kernels.addLayerNorm(x + r.lowerBound * h, residual: q + r.lowerBound * h, rows: r.count, dim: h,
                                      gamma: layer.outputNormGamma, beta: layer.outputNormBeta, eps: config.layerNormEps)
@@ -103,6 +149,37 @@ public final class BertModel: @unchecked Sendable {
         out m: Int, into y: UnsafeMutablePointer<Float>, threads: Int
     ) {
         linear(UnsafePointer(x), rows: rows, in: n, weight: weight, bias: bias, out: m, into: y, threads: threads)
+    }
+
+    /// y[rows, out] = x[rows, in] · Wᵀ + b in bf16: x is rounded to bf16 into `xb`, then multiplied by the
+    /// packed weights with float32 accumulation. Tiles of rows are split across the cores; both buffers hold
+    /// `rows` rounded up to a whole tile, and the padding rows of `xb` are zeroed so that they stay finite.
+    private func linear(
+        _ x: UnsafeMutablePointer<Float>, rows: Int, packed w: BF16Linear, scratch xb: UnsafeMutablePointer<UInt16>,
+        into y: UnsafeMutableRawPointer, threads: Int
+    ) {
+        let tile = BF16Linear.tile, n = w.inputs
+        let tiles = (rows + tile - 1) / tile
+        Parallel.rows(tiles, grain: 1, workers: threads) { r in
+            let lo = r.lowerBound * tile, hi = min(r.upperBound * tile, rows)
+            engram_f32_to_bf16(x + lo * n, xb + lo * n, (hi - lo) * n)
+            if r.upperBound == tiles { (xb + hi * n).update(repeating: 0, count: (tiles * tile - hi) * n) }
+            w.apply(xb, tiles: r, into: y)
+        }
+    }
+
+    private func linear(
+        _ x: UnsafeMutablePointer<Float>, rows: Int, packed w: BF16Linear, scratch xb: UnsafeMutablePointer<UInt16>,
+        into y: UnsafeMutablePointer<Float>, threads: Int
+    ) {
+        linear(x, rows: rows, packed: w, scratch: xb, into: UnsafeMutableRawPointer(y), threads: threads)
+    }
+
+    /// y = x · Wᵀ + b for an input already in bf16 (rows padded to whole tiles by the product that wrote it).
+    private func linear(bf16 x: UnsafeMutablePointer<UInt16>, rows: Int, packed w: BF16Linear, into y: UnsafeMutableRawPointer,
+                        threads: Int) {
+        let tiles = (rows + BF16Linear.tile - 1) / BF16Linear.tile
+        Parallel.rows(tiles, grain: 1, workers: threads) { r in w.apply(x, tiles: r, into: y) }
     }
 
     /// Scaled dot-product attention per (sequence, head), the pairs spread across the cores.
