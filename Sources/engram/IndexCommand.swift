@@ -33,6 +33,9 @@ struct IndexCommand: AsyncParsableCommand {
     @Option(help: "Model folder (default: $ENGRAM_MODEL, else the installed default model).")
     var model: String?
 
+    @Option(help: PrecisionOption.help)
+    var precision: Precision = .auto
+
     @Flag(help: "Include hidden files and folders.")
     var hidden = false
 
@@ -61,9 +64,11 @@ struct IndexCommand: AsyncParsableCommand {
 
     func run() async throws {
         let indexPath = IndexLocation.resolve(index)
-        let encoder = try SentenceEncoder(folder: ModelStore.resolve(model))
+        let encoder = try PrecisionOption.encoder(model: model, precision: precision)
         let store = try IndexStore(path: indexPath, create: true)
         let indexer = try Indexer(store: store, encoder: encoder)
+        // The format the vectors are computed in (the last run's, for an index built over several runs).
+        try store.setMeta("precision", encoder.precision.rawValue)
         let walker = Walker(includeHidden: hidden, maxFileSize: Self.bytes(maxFileSize)!)
         var total = IndexSummary()
         let progress = Progress(enabled: !quiet && !json, label: "indexing")
