@@ -19,13 +19,13 @@ let package = Package(
         .systemLibrary(name: "CBLAS", providers: [.apt(["libopenblas-dev"])]),
         // oneDNN's dnnl.h (Debian: libdnnl-dev): bf16 matrix products for the encoder's dense layers.
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
-        // float32 → bfloat16 conversion of activations with AVX512-BF16 (C, for the intrinsics).
-        .target(name: "CBFloat16"),
+        // AVX-512 loops in C (Swift compiles for baseline x86-64): bf16 conversion of activations, softmax.
+        .target(name: "CKernels"),
         // The system libsqlite3 with FTS5 (Debian: libsqlite3-dev).
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
 
         // Tokenizer, safetensors reader, BERT forward pass, pooling, model install.
-        .target(name: "EngramEmbedding", dependencies: ["CBLAS", "CDNNL", "CBFloat16"], swiftSettings: strict),
+        .target(name: "EngramEmbedding", dependencies: ["CBLAS", "CDNNL", "CKernels"], swiftSettings: strict),
 
         // SQLite index: schema and migrations, documents, chunks, vectors, postings, FTS5.
         .target(name: "EngramStore", dependencies: ["CSQLite"], swiftSettings: strict),

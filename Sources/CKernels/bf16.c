@@ -1,7 +1,7 @@
 // Activations are converted to bfloat16 before every reduced-precision matrix product, four times a layer.
 // Written by hand because oneDNN's reorder primitive is ~400× slower on these row-major matrices
 // (~20 ms against ~0.05 ms for 2048×384), and Swift compiles for baseline x86-64, without AVX-512.
-#include "CBFloat16.h"
+#include "CKernels.h"
 #include <immintrin.h>
 #include <string.h>
 

@@ -1,5 +1,5 @@
-#ifndef CBFLOAT16_H
-#define CBFLOAT16_H
+#ifndef CKERNELS_H
+#define CKERNELS_H
 #include <stddef.h>
 #include <stdint.h>
 
@@ -9,5 +9,12 @@ void engram_f32_to_bf16(const float *src, uint16_t *dst, size_t count);
 
 /// Whether the CPU has the AVX512-BF16 conversion instruction.
 int engram_cpu_has_avx512bf16(void);
+
+/// Whether the CPU has AVX-512 (F), which `engram_softmax_rows` needs.
+int engram_cpu_has_avx512f(void);
+
+/// Row-wise softmax of a row-major `rows × cols` matrix, in place, in float32 with AVX-512.
+/// Call only when `engram_cpu_has_avx512f()`.
+void engram_softmax_rows(float *p, size_t rows, size_t cols);
 
 #endif

@@ -1,4 +1,4 @@
-import CBFloat16
+import CKernels
 import CBLAS
 import Foundation
 
@@ -17,6 +17,8 @@ public final class BertModel: @unchecked Sendable {
     let weights: BertWeights
     /// The dense layers packed for oneDNN, one entry per encoder layer; empty in fp32.
     private let packed: [PackedLayer]
+    /// Attention on oneDNN with the AVX-512 softmax, alongside the bf16 dense layers; nil in fp32.
+    private let fastAttention: DNNLAttention?
 
     struct PackedLayer {
         let qkv, attentionOut, intermediate, output: BF16Linear
@@ -37,6 +39,8 @@ public final class BertModel: @unchecked Sendable {
                                              gelu: true, bf16Output: true),
                 output: try BF16Linear(weight: l.output, bias: l.outputBias, outputs: h, inputs: inter))
         } : []
+        fastAttention = precision == .bf16 && engram_cpu_has_avx512f() != 0
+            ? try DNNLAttention(hidden: h, headSize: config.headSize) : nil
         // The engine splits work across cores itself (see `Parallel`).
         openblas_set_num_threads(1)
     }
@@ -186,6 +190,17 @@ public final class BertModel: @unchecked Sendable {
     /// `qkv` rows are [Q | K | V], each H wide.
     private func attention(qkv: UnsafeMutablePointer<Float>, offsets: [Int], into ctx: UnsafeMutablePointer<Float>, threads: Int) {
         let h = config.hiddenSize, heads = config.heads, d = config.headSize
+        if let fast = fastAttention {
+            // With the bf16 dense layers: the same float32 attention on oneDNN and the AVX-512 softmax, a sequence per job.
+            Parallel.each(offsets.count - 1, workers: threads) { s in
+                let start = offsets[s], len = offsets[s + 1] - offsets[s]
+                let scores = UnsafeMutablePointer<Float>.allocate(capacity: len * len)  // [L, L]
+                defer { scores.deallocate() }
+                fast.run(qkv: qkv + start * 3 * h, len: len, heads: heads, scores: scores,
+                         softmax: { engram_softmax_rows($0, len, len) }, into: ctx + start * h)
+            }
+            return
+        }
         let scale = 1 / Float(d).squareRoot()
         let sequences = offsets.count - 1
         Parallel.each(sequences * heads, workers: threads) { job in
