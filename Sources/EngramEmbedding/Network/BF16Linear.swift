@@ -136,6 +136,7 @@ enum DNNL {
 
     static func reorder(from: dnnl_memory_t, _ fromDesc: dnnl_memory_desc_t, to: dnnl_memory_t, _ toDesc: dnnl_memory_desc_t,
                         engine: dnnl_engine_t) throws {
+        singleThreaded()
         var (f, t) = (fromDesc, toDesc)
         var pd: dnnl_primitive_desc_t?, p: dnnl_primitive_t?, stream: dnnl_stream_t?
         try check(dnnl_reorder_primitive_desc_create(&pd, &f, engine, &t, engine, nil), "weight packing")

@@ -30,7 +30,7 @@ public final class BertModel: @unchecked Sendable {
         self.weights = weights
         self.precision = precision
         let h = config.hiddenSize, inter = config.intermediateSize
-        packed = precision == .bf16 ? try weights.layers.map { l in
+        packed = precision == .bf16 ? try Self.parallelMap(weights.layers) { l in
             PackedLayer(
                 qkv: try BF16Linear(weight: l.qkv, bias: l.qkvBias, outputs: 3 * h, inputs: h),
                 attentionOut: try BF16Linear(weight: l.attentionOut, bias: l.attentionOutBias, outputs: h, inputs: h),
@@ -43,6 +43,16 @@ public final class BertModel: @unchecked Sendable {
             ? try DNNLAttention(hidden: h, headSize: config.headSize) : nil
         // The engine splits work across cores itself (see `Parallel`).
         openblas_set_num_threads(1)
+    }
+
+    /// `transform` over `items` on all cores, in order: packing a layer's weights is independent of the others.
+    private static func parallelMap<T, U>(_ items: [T], _ transform: (T) throws -> U) throws -> [U] {
+        var results = [Result<U, Error>?](repeating: nil, count: items.count)
+        results.withUnsafeMutableBufferPointer { out in
+            let out = out
+            Parallel.each(items.count) { i in out[i] = Result { try transform(items[i]) } }
+        }
+        return try results.map { try $0!.get() }
     }
 
     /// Runs the encoder on sequences of token ids and returns one pooled (and, if the model says so,
@@ -190,35 +200,46 @@ public final class BertModel: @unchecked Sendable {
     /// `qkv` rows are [Q | K | V], each H wide.
     private func attention(qkv: UnsafeMutablePointer<Float>, offsets: [Int], into ctx: UnsafeMutablePointer<Float>, threads: Int) {
         let h = config.hiddenSize, heads = config.heads, d = config.headSize
-        if let fast = fastAttention {
-            // With the bf16 dense layers: the same float32 attention on oneDNN and the AVX-512 softmax, a sequence per job.
-            Parallel.each(offsets.count - 1, workers: threads) { s in
-                let start = offsets[s], len = offsets[s + 1] - offsets[s]
-                let scores = UnsafeMutablePointer<Float>.allocate(capacity: len * len)  // [L, L]
-                defer { scores.deallocate() }
-                fast.run(qkv: qkv + start * 3 * h, len: len, heads: heads, scores: scores,
-                         softmax: { engram_softmax_rows($0, len, len) }, into: ctx + start * h)
-            }
-            return
-        }
         let scale = 1 / Float(d).squareRoot()
         let sequences = offsets.count - 1
-        Parallel.each(sequences * heads, workers: threads) { job in
-            let s = job / heads, head = job % heads
+        // A job is a whole sequence on oneDNN (head nil), or one head of a sequence on OpenBLAS.
+        // oneDNN's first call of a process spends ~0.1 s generating its kernels, so short sequences
+        // (queries) stay on OpenBLAS, where they cost little anyway.
+        var jobs: [(sequence: Int, head: Int?)] = []
+        for s in 0..<sequences {
+            if fastAttention != nil && offsets[s + 1] - offsets[s] >= Self.fastAttentionMinLength {
+                jobs.append((s, nil))
+            } else {
+                for head in 0..<heads { jobs.append((s, head)) }
+            }
+        }
+        jobs.sort { ($0.head == nil ? 0 : 1) < ($1.head == nil ? 0 : 1) }  // the big jobs first
+        let softmax: (UnsafeMutablePointer<Float>, Int) -> Void = fastAttention == nil
+            ? { Kernels.softmaxRows($0, rows: $1, cols: $1) } : { engram_softmax_rows($0, $1, $1) }
+        Parallel.each(jobs.count, workers: threads) { j in
+            let s = jobs[j].sequence
             let start = offsets[s], len = offsets[s + 1] - offsets[s]
             let scores = UnsafeMutablePointer<Float>.allocate(capacity: len * len)  // [L, L]
             defer { scores.deallocate() }
+            guard let head = jobs[j].head else {
+                fastAttention!.run(qkv: qkv + start * 3 * h, len: len, heads: heads, scores: scores,
+                                   softmax: { softmax($0, len) }, into: ctx + start * h)
+                return
+            }
             let row = qkv + start * 3 * h + head * d
             let (qh, kh, vh) = (row, row + h, row + 2 * h)
             // scores = Q_h · K_hᵀ / √d   ([L, d] · [d, L])
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(len), Int32(len), Int32(d),
                         scale, qh, Int32(3 * h), kh, Int32(3 * h), 0, scores, Int32(len))
-            Kernels.softmaxRows(scores, rows: len, cols: len)
+            softmax(scores, len)
             // ctx_h = softmax(scores) · V_h   ([L, L] · [L, d])
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(len), Int32(d), Int32(len),
                         1, scores, Int32(len), vh, Int32(3 * h), 0, ctx + start * h + head * d, Int32(h))
         }
     }
+
+    /// Sequences at least this long take their attention to oneDNN (bf16 path only).
+    static let fastAttentionMinLength = 64
 
     private func pool(_ x: UnsafeMutablePointer<Float>, offsets: [Int]) -> [[Float]] {
         let h = config.hiddenSize
