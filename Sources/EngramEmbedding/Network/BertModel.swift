@@ -3,7 +3,8 @@ import CBLAS
 import Foundation
 
 /// The BERT encoder's forward pass: dense layers in fp32 on OpenBLAS or in bf16 on oneDNN (`precision`),
-/// everything else (attention, softmax, LayerNorm, GELU, pooling) in fp32.
+/// everything else (attention, softmax, LayerNorm, GELU, pooling) in fp32. The bf16 path also takes
+/// attention's products to oneDNN and softmax to an AVX-512 kernel; the fp32 path is OpenBLAS and Swift only.
 ///
 /// A batch is *packed*: the tokens of all its sequences are stacked into one `[T, H]` matrix with
 /// no padding, so every dense layer is one matrix product over T rows and only attention looks at
