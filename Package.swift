@@ -19,13 +19,17 @@ let package = Package(
     targets: [
         // OpenBLAS's cblas.h (Debian: libopenblas-dev).
         .systemLibrary(name: "CBLAS", providers: [.apt(["libopenblas-dev"])]),
+        // oneDNN's dnnl.h (Debian: libdnnl-dev): bf16 matrix products for the encoder's dense layers.
+        .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
+        // AVX-512 loops in C (Swift compiles for baseline x86-64): bf16 conversion of activations, softmax.
+        .target(name: "CKernels"),
         // The system libsqlite3 with FTS5 (Debian: libsqlite3-dev).
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         // zlib, for gzip-compressed text such as NEWS.gz (Debian: zlib1g-dev).
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Tokenizer, safetensors reader, BERT forward pass, pooling, model install.
-        .target(name: "EngramEmbedding", dependencies: ["CBLAS"], swiftSettings: strict),
+        .target(name: "EngramEmbedding", dependencies: ["CBLAS", "CDNNL", "CKernels"], swiftSettings: strict),
 
         // SQLite index: schema and migrations, documents, chunks, vectors, postings, FTS5.
         .target(name: "EngramStore", dependencies: ["CSQLite"], swiftSettings: strict),

@@ -13,6 +13,8 @@ public enum EmbeddingError: Error, CustomStringConvertible, Equatable {
     case tensorShape(path: String, name: String, expected: [Int], found: [Int])
     case checksumMismatch(path: String, expected: String, found: String)
     case installFailed(reason: String)
+    /// The reduced-precision backend (oneDNN) refused the model's shapes or could not start.
+    case backend(String)
 
     public var description: String {
         switch self {
@@ -34,6 +36,8 @@ public enum EmbeddingError: Error, CustomStringConvertible, Equatable {
             return "checksum mismatch for \(path): expected sha256 \(expected), found \(found): reinstall with `engram model install`"
         case .installFailed(let reason):
             return "model install failed: \(reason)"
+        case .backend(let reason):
+            return "\(reason) (`--precision fp32` runs without it)"
         }
     }
 
@@ -44,7 +48,7 @@ public enum EmbeddingError: Error, CustomStringConvertible, Equatable {
              .invalidSafetensors(let p, _), .missingTensor(let p, _), .tensorShape(let p, _, _, _),
              .checksumMismatch(let p, _, _):
             return p
-        case .installFailed:
+        case .installFailed, .backend:
             return nil
         }
     }

@@ -17,7 +17,12 @@ public final class SentenceEncoder: Sendable {
     /// recorded by indexes so that vectors from different models are never mixed.
     public let identity: String
 
-    public init(folder: URL) throws {
+    /// The format the dense layers run in (`.fp32` or `.bf16`; never `.auto`).
+    public var precision: Precision { model.precision }
+
+    /// Loads the model in `folder`. `precision` is resolved against `features` (this CPU's, by default) and
+    /// `ENGRAM_PRECISION` (see `Precision.resolve`); bf16 weights are converted and packed here, once.
+    public init(folder: URL, precision: Precision = .auto, features: CPUFeatures = .detect()) throws {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDir), isDir.boolValue else {
             throw EmbeddingError.modelNotFound(path: folder.path)
@@ -32,7 +37,8 @@ public final class SentenceEncoder: Sendable {
         }
         tokenizer = BertTokenizer(vocabulary: vocabulary, maxLength: config.maxSequenceLength, lowercase: config.lowercase)
         let file = try SafeTensorsFile(path: folder.appendingPathComponent("model.safetensors").path)
-        model = BertModel(config: config, weights: try BertWeights(file: file, config: config))
+        model = try BertModel(config: config, weights: try BertWeights(file: file, config: config),
+                              precision: Precision.resolve(precision, features: features))
         let headerDigest = SHA256.hex(Data(file.tensors.keys.sorted().joined(separator: ",").utf8)).prefix(12)
         identity = "\(folder.lastPathComponent)@\(config.hiddenSize)d-\(headerDigest)"
     }

@@ -96,7 +96,7 @@ extension BenchCommand {
             }
             guard !texts.isEmpty else { throw CommandError("no queries in \(queries)") }
             let store = try IndexStore(path: index, access: .read)
-            let searcher = try Searcher(store: store, encoder: try SentenceEncoder(folder: ModelStore.resolve(model)))
+            let searcher = try Searcher(store: store, encoder: try PrecisionOption.queryEncoder(model: model))
             var options = SearchOptions()
             options.mode = mode
             _ = try searcher.search(texts[0], options: options)  // loads the matrix once

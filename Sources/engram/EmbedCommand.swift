@@ -17,6 +17,9 @@ struct EmbedCommand: AsyncParsableCommand {
     @Option(help: "Model folder (default: $ENGRAM_MODEL, else the installed default model).")
     var model: String?
 
+    @Option(help: PrecisionOption.help)
+    var precision: Precision = .auto
+
     @Flag(help: "Print one JSON object per input: {\"text\", \"tokens\", \"embedding\"}.")
     var json = false
 
@@ -24,7 +27,7 @@ struct EmbedCommand: AsyncParsableCommand {
     var text: [String] = []
 
     func run() async throws {
-        let encoder = try SentenceEncoder(folder: ModelStore.resolve(model))
+        let encoder = try PrecisionOption.encoder(model: model, precision: precision)
         var inputs = text
         if inputs.isEmpty {
             while let line = readLine(strippingNewline: true) { inputs.append(line) }

@@ -39,6 +39,9 @@ struct IndexCommand: AsyncParsableCommand {
     @Option(help: "Model folder (default: $ENGRAM_MODEL, else the installed default model).")
     var model: String?
 
+    @Option(help: PrecisionOption.help)
+    var precision: Precision = .auto
+
     @Flag(help: "Include hidden files and folders.")
     var hidden = false
 
@@ -85,11 +88,13 @@ struct IndexCommand: AsyncParsableCommand {
 
     func run() async throws {
         let indexPath = IndexLocation.resolve(index)
-        let encoder = try SentenceEncoder(folder: ModelStore.resolve(model))
+        let encoder = try PrecisionOption.encoder(model: model, precision: precision)
         // Held for the whole run: a second `engram index` waits here, so batches never interleave.
         let store = try IndexStore(path: indexPath, access: .write(create: true, wait: Stores.waitPolicy(indexPath, noWait: noWait)))
         Stores.adoptMigratedMemory(store)
         let indexer = try Indexer(store: store, encoder: encoder)
+        // The format the vectors are computed in (the last run's, for an index built over several runs).
+        try store.write { try store.setMeta("precision", encoder.precision.rawValue) }
         let walker = Walker(includeHidden: hidden, maxFileSize: Self.bytes(maxFileSize)!)
         var total = IndexSummary()
         let progress = Progress(enabled: !quiet && !json, label: "indexing")

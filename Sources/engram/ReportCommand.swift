@@ -66,7 +66,7 @@ struct ReportCommand: AsyncParsableCommand {
                 .filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
         }
         let store = try Stores.reader(index)
-        let searcher = try Searcher(store: store, encoder: try SentenceEncoder(folder: ModelStore.resolve(model)))
+        let searcher = try Searcher(store: store, encoder: try PrecisionOption.queryEncoder(model: model))
         searcher.warn = Terminal.warn
         let now = at.flatMap(DateParsing.parse)?.timeIntervalSince1970 ?? Date().timeIntervalSince1970
         let session = try MemorySession(index: store, memoryPath: Stores.memoryPath, profile: profile,

@@ -123,7 +123,7 @@ struct SearchCommand: AsyncParsableCommand {
         let (words, folders) = split
         let text = words.joined(separator: " ")
         let store = try Stores.reader(index)
-        let searcher = try Searcher(store: store, encoder: try SentenceEncoder(folder: ModelStore.resolve(model)))
+        let searcher = try Searcher(store: store, encoder: try PrecisionOption.queryEncoder(model: model))
         searcher.warn = Terminal.warn
         try checkTypes(searcher)
         var options = tuning.options

@@ -23,14 +23,17 @@ struct StatusCommand: AsyncParsableCommand {
         let store = try IndexStore(path: path, access: .read)
         let s = try store.stats()
         let last = s.lastIndexed.map { Date(timeIntervalSince1970: $0).formatted(.iso8601) }
+        // Indexes from before the precision was recorded were all built in fp32.
+        let precision = try store.meta("precision") ?? (s.chunks > 0 ? "fp32" : nil)
         if json {
             try printJSON(StatusOutput(index: path, documents: s.documents, chunks: s.chunks, model: s.model,
-                                       dimension: s.dimension, bytes: s.bytes, last_indexed: last))
+                                       dimension: s.dimension, precision: precision, bytes: s.bytes, last_indexed: last))
         } else {
             print("index:        \(path)")
             print("documents:    \(s.documents)")
             print("chunks:       \(s.chunks)")
             print("model:        \(s.model ?? "none yet")\(s.dimension.map { " (\($0)-d)" } ?? "")")
+            print("precision:    \(precision ?? "none yet")")
             print(String(format: "size:         %.1f MB", Double(s.bytes) / 1e6))
             print("last indexed: \(last ?? "never")")
         }
@@ -43,6 +46,7 @@ struct StatusOutput: Encodable {
     let chunks: Int
     let model: String?
     let dimension: Int?
+    let precision: String?
     let bytes: Int64
     let last_indexed: String?
 }

@@ -28,8 +28,8 @@ enum Support {
         return try! JSONDecoder().decode(Golden.self, from: data)
     }()
 
-    /// The installed default model (`make test` installs it); loading failures are test failures.
-    static let encoder: Result<SentenceEncoder, Error> = Result { try SentenceEncoder(folder: ModelStore.resolve(nil)) }
+    /// The installed default model (`make test` installs it) in float32, the reference-exact path; loading failures are test failures.
+    static let encoder: Result<SentenceEncoder, Error> = Result { try SentenceEncoder(folder: ModelStore.resolve(nil), precision: .fp32) }
 
     static func cosine(_ a: [Float], _ b: [Float]) -> Double {
         var dot = 0.0, na = 0.0, nb = 0.0
