@@ -37,11 +37,23 @@ extension Indexer {
         var oversized = Set<String>()  // compressed files that inflate past the limit: out, like any file over it
         let total = walk.files.count
 
+        // Batches overlap: while one batch is embedded on a thread of its own (the encoder spreads its products
+        // over both cores), this thread reads, extracts and chunks the next one, then writes the first. The
+        // encoder's gaps between products are filled instead of every other step waiting for it.
+        var inFlight: (batch: PlannedBatch, job: EmbeddingJob)?
+        func finishInFlight() throws {
+            guard let (batch, job) = inFlight else { return }
+            inFlight = nil
+            try commit(batch, vectors: job.wait(), summary: &summary)
+            done += batch.planned.count
+            progress(IndexProgress(filesDone: done, filesTotal: total, chunksEmbedded: summary.chunksEmbedded))
+        }
         func flush() throws {
             guard !pending.isEmpty else { return }
-            try write(pending, summary: &summary, existing: existing) { n in done += n }
+            let batch = try plan(pending, existing: existing)
             pending.removeAll()
-            progress(IndexProgress(filesDone: done, filesTotal: total, chunksEmbedded: summary.chunksEmbedded))
+            try finishInFlight()
+            inFlight = (batch, EmbeddingJob(encoder: encoder, texts: batch.toEmbed))
         }
 
         for file in walk.files {
@@ -104,6 +116,7 @@ extension Indexer {
             if pending.count >= batchSize { try flush() }
         }
         try flush()
+        try finishInFlight()
 
         // Documents under this root that the walk no longer finds (deleted, now ignored, now over the size
         // limit) leave the index; those under a file or folder it could not read stay until a run can.
@@ -118,6 +131,27 @@ extension Indexer {
         }
         summary.seconds = Date().timeIntervalSince(started)
         return summary
+    }
+
+    /// One batch's embedding, computed on a thread of its own; `wait()` returns the vectors.
+    final class EmbeddingJob: @unchecked Sendable {
+        private let finished = DispatchSemaphore(value: 0)
+        // Written once by the thread, read after `finished` is signalled.
+        private var vectors: [[Float]] = []
+
+        init(encoder: SentenceEncoder, texts: [String]) {
+            let thread = Thread { [self] in
+                vectors = encoder.encode(texts)
+                finished.signal()
+            }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+
+        func wait() -> [[Float]] {
+            finished.wait()
+            return vectors
+        }
     }
 
     /// Whether nothing exists at `path` any more (not merely unreadable).

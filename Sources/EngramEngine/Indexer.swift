@@ -114,21 +114,35 @@ public final class Indexer {
         try write(documents, summary: &summary, existing: existing) { _ in }
     }
 
-    /// Chunks, embeds and stores one batch of documents in one transaction.
-    func write(
-        _ documents: [PendingDocument], summary: inout IndexSummary, existing: [String: IndexStore.Document],
-        progress: (Int) -> Void
-    ) throws {
+    /// A batch chunked and matched against the chunks already embedded: what is left to embed.
+    struct PlannedBatch {
         struct Planned {
             var document: PendingDocument
             var chunks: [TextChunk]
             var hashes: [String]
             var reuse: [String: IndexStore.Chunk]
+            /// The document was indexed before (an update, not an addition).
+            var isUpdate: Bool
         }
-        // 1. Chunk every document and find the chunks whose text is already embedded.
         var planned: [Planned] = []
         var toEmbed: [String] = []
+        /// (document, chunk) of each text in `toEmbed`.
         var embedKeys: [(Int, Int)] = []
+    }
+
+    /// Chunks, embeds and stores one batch of documents in one transaction.
+    func write(
+        _ documents: [PendingDocument], summary: inout IndexSummary, existing: [String: IndexStore.Document],
+        progress: (Int) -> Void
+    ) throws {
+        let batch = try plan(documents, existing: existing)
+        try commit(batch, vectors: encoder.encode(batch.toEmbed), summary: &summary)
+        progress(batch.planned.count)
+    }
+
+    /// Step 1: chunks every document and finds the chunks whose text is already embedded.
+    func plan(_ documents: [PendingDocument], existing: [String: IndexStore.Document]) throws -> PlannedBatch {
+        var batch = PlannedBatch()
         for doc in documents {
             var chunks = chunker.chunks(doc.text)
             if chunks.isEmpty && !doc.title.isEmpty {
@@ -142,15 +156,20 @@ public final class Indexer {
                 for c in try store.chunks(ofDocument: old.id) where reuse[c.textHash] == nil { reuse[c.textHash] = c }
             }
             for (i, h) in hashes.enumerated() where reuse[h] == nil {
-                toEmbed.append(texts[i])
-                embedKeys.append((planned.count, i))
+                batch.toEmbed.append(texts[i])
+                batch.embedKeys.append((batch.planned.count, i))
             }
-            planned.append(Planned(document: doc, chunks: chunks, hashes: hashes, reuse: reuse))
+            batch.planned.append(PlannedBatch.Planned(document: doc, chunks: chunks, hashes: hashes, reuse: reuse,
+                                                      isUpdate: existing[doc.path] != nil))
         }
-        // 2. Embed the new chunks in one call (batched by length inside).
-        let vectors = encoder.encode(toEmbed)
+        return batch
+    }
+
+    /// Step 3: writes a planned batch, with the vectors of its `toEmbed` texts, in one transaction.
+    func commit(_ batch: PlannedBatch, vectors: [[Float]], summary: inout IndexSummary) throws {
+        let planned = batch.planned
         var newVectors: [Int: [Int: [Float]]] = [:]
-        for (k, v) in zip(embedKeys, vectors) { newVectors[k.0, default: [:]][k.1] = v }
+        for (k, v) in zip(batch.embedKeys, vectors) { newVectors[k.0, default: [:]][k.1] = v }
 
         // 3. Write all documents of the batch in one transaction.
         try store.write {
@@ -178,9 +197,8 @@ public final class Indexer {
                     if newVectors[p]?[i] != nil { summary.chunksEmbedded += 1 }
                 }
                 for old in plan.reuse.values where !kept.contains(old.id) { try store.deleteChunk(id: old.id) }
-                if existing[doc.path] != nil { summary.updated += 1 } else { summary.added += 1 }
+                if plan.isUpdate { summary.updated += 1 } else { summary.added += 1 }
             }
         }
-        progress(planned.count)
     }
 }
