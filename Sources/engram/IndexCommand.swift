@@ -25,13 +25,14 @@ struct IndexCommand: AsyncParsableCommand {
             \(IndexLocation.rule)
 
             Examples:
+              engram index                       # every folder this index was built from, brought up to date
               engram index ~/notes
               engram index ~/notes ~/papers --index ~/search.sqlite --json
             """
     )
 
-    @Argument(help: "Folders or files to index.")
-    var paths: [String]
+    @Argument(help: "Folders or files to index (none: every folder the index was built from).")
+    var paths: [String] = []
 
     @Option(help: "Index file.")
     var index: String?
@@ -99,7 +100,16 @@ struct IndexCommand: AsyncParsableCommand {
         var total = IndexSummary()
         let progress = Progress(enabled: !quiet && !json, label: "indexing")
         let started = Date()
-        for path in paths {
+        let known = try store.roots()
+        guard !paths.isEmpty || !known.isEmpty else {
+            throw Usage.error("no folder given, and \(indexPath) records none: engram index FOLDER")
+        }
+        for path in paths.isEmpty ? known : paths {
+            // A known root that is gone is said, not indexed: its documents stay until `engram remove`.
+            guard FileManager.default.fileExists(atPath: path) else {
+                Terminal.warn("\(path) is gone; its documents stay in the index until `engram remove \(path)`")
+                continue
+            }
             let summary = try indexer.index(folder: path, walker: walker, warn: { w in
                 // Binary files are normal in any folder: counted, and named only when asked.
                 guard !quiet, verbose || w.skip != .binary else { return }
@@ -111,6 +121,8 @@ struct IndexCommand: AsyncParsableCommand {
                                 extra: String(format: "files, %d chunks, %.0f chunks/s", p.chunksEmbedded, rate))
             })
             total.add(summary)
+            let root = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+            try store.write { try store.addRoot(root) }
         }
         progress.finish()
         total.seconds = Date().timeIntervalSince(started)

@@ -27,7 +27,8 @@ struct StatusCommand: AsyncParsableCommand {
         let precision = try store.meta("precision") ?? (s.chunks > 0 ? "fp32" : nil)
         if json {
             try printJSON(StatusOutput(index: path, documents: s.documents, chunks: s.chunks, model: s.model,
-                                       dimension: s.dimension, precision: precision, bytes: s.bytes, last_indexed: last))
+                                       dimension: s.dimension, precision: precision, bytes: s.bytes, last_indexed: last,
+                                       roots: try store.roots()))
         } else {
             print("index:        \(path)")
             print("documents:    \(s.documents)")
@@ -36,6 +37,8 @@ struct StatusCommand: AsyncParsableCommand {
             print("precision:    \(precision ?? "none yet")")
             print(String(format: "size:         %.1f MB", Double(s.bytes) / 1e6))
             print("last indexed: \(last ?? "never")")
+            let roots = try store.roots()
+            print("folders:      \(roots.isEmpty ? "none recorded" : roots.map(Terminal.safe).joined(separator: "\n              "))")
         }
     }
 }
@@ -49,6 +52,8 @@ struct StatusOutput: Encodable {
     let precision: String?
     let bytes: Int64
     let last_indexed: String?
+    /// What the index was built from: `engram index` with no argument brings these up to date.
+    let roots: [String]
 }
 
 struct RemoveCommand: AsyncParsableCommand {
@@ -79,7 +84,10 @@ struct RemoveCommand: AsyncParsableCommand {
         let store = try Stores.writer(index, create: false, noWait: noWait)
         var target = URL(fileURLWithPath: path).standardizedFileURL.path
         if FileManager.default.fileExists(atPath: target) { target = URL(fileURLWithPath: target).resolvingSymlinksInPath().path }
-        let removed = try store.write { try store.deleteDocuments(under: target) }
+        let removed = try store.write {
+            try store.removeRoots(under: target)
+            return try store.deleteDocuments(under: target)
+        }
         if json {
             try printJSON(["removed": removed])
         } else {

@@ -70,3 +70,35 @@ import Testing
         #expect(memory["searches"] as? Int == 0 && (memory["entries"] as? [Any])?.isEmpty == true, "nothing remembered")
     }
 }
+
+/// The folders an index was built from: listed by status, re-indexed by `engram index` alone,
+/// forgotten by `engram remove`; `check --compact` gives removed documents' space back.
+@Suite(.serialized) struct IndexRootsTests {
+    @Test func indexWithNoArgumentBringsTheKnownFoldersUpToDate() throws {
+        let docs = try EngineSupport.copyOfFixtures()
+        let index = docs.deletingLastPathComponent().appendingPathComponent("roots.sqlite").path
+        let notes = docs.appendingPathComponent("notes").path, code = docs.appendingPathComponent("code").path
+        #expect(try EngineSupport.run(["index", notes, code, "--index", index, "--quiet"]).0 == 0)
+        func roots() throws -> [String] {
+            let (_, out, _) = try EngineSupport.run(["status", "--index", index, "--json"])
+            return try #require((try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])?["roots"] as? [String])
+        }
+        #expect(try roots() == [code, notes])
+
+        try EngineSupport.write("# Lighthouses\n\nA lighthouse marks a rocky coast.\n", to: docs.appendingPathComponent("notes/lighthouse.md"))
+        let (s, out, err) = try EngineSupport.run(["index", "--index", index])
+        #expect(s == 0 && out.hasPrefix("added 1,"), "\(out) \(err)")
+
+        // A folder holding known roots takes their place.
+        #expect(try EngineSupport.run(["index", docs.path, "--index", index, "--quiet"]).0 == 0)
+        #expect(try roots() == [docs.path])
+        let before = try FileManager.default.attributesOfItem(atPath: index)[.size] as? Int ?? 0
+        #expect(try EngineSupport.run(["remove", docs.path, "--index", index]).0 == 0)
+        #expect(try roots().isEmpty)
+        let (s2, _, err2) = try EngineSupport.run(["index", "--index", index])
+        #expect(s2 == 64 && err2.contains("engram index FOLDER"), "\(err2)")
+        #expect(try EngineSupport.run(["check", "--compact", "--index", index]).0 == 0)
+        let after = try FileManager.default.attributesOfItem(atPath: index)[.size] as? Int ?? 0
+        #expect(after < before, "compacted from \(before) to \(after) bytes (removing alone frees no space)")
+    }
+}
