@@ -3,10 +3,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# chromium renders the HTML report in the browser test; poppler-utils gives pdftotext.
-packages=(libopenblas-dev libsqlite3-dev pkg-config poppler-utils chromium)
+# chromium renders the HTML report in the browser test; poppler-utils gives pdftotext; the server tests
+# talk HTTP with curl.
+packages=(libopenblas-dev libsqlite3-dev pkg-config poppler-utils chromium curl)
 # pip fetches the model; python3 may come from elsewhere (pyenv), so apt is asked only when it is absent.
 python3 -m pip --version >/dev/null 2>&1 || packages+=(python3 python3-pip)
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || packages+=(python3-venv)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -20,6 +22,13 @@ fi
 
 # The report tests validate JSON against docs/report.schema.json with Python's jsonschema.
 python3 -c 'import jsonschema' 2>/dev/null || python3 -m pip install --quiet jsonschema
+
+# The MCP tests drive `engram mcp` with the reference client, PyPI's mcp, kept in its own venv.
+if ! .build-venv/bin/python -c 'import mcp' 2>/dev/null; then
+  echo "setup: installing the MCP client (PyPI mcp) into .build-venv"
+  python3 -m venv .build-venv
+  .build-venv/bin/python -m pip install --quiet 'mcp>=1.9,<3'
+fi
 
 swift build -c release --product engram 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true
 test -x .build/release/engram || { echo "setup: build failed" >&2; exit 1; }
