@@ -49,7 +49,7 @@ import Testing
         #expect(before.status == 200)
         let documentsBefore = try #require(before.json?["documents"] as? Int)
         let extra = EngineSupport.temporaryFolder().appendingPathComponent("extra")
-        for i in 0..<40 {
+        for i in 0..<200 {
             try EngineSupport.write("# Lunar note \(i)\n\nThe gravitational pull of the moon on the oceans, part \(i).\n",
                                     to: extra.appendingPathComponent("lunar\(i).md"))
         }
@@ -73,10 +73,10 @@ import Testing
         while indexReply.get() == nil && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
         let indexed = try #require(indexReply.get())
         #expect(indexed.status == 200, "\(indexed.body)")
-        #expect(indexed.json?["added"] as? Int == 41, "\(indexed.body)")
-        #expect(searchesDuring > 0)
+        #expect(indexed.json?["added"] as? Int == 201, "\(indexed.body)")
+        #expect(searchesDuring > 1, "searches answered while indexing: \(searchesDuring)")
         let after = try HTTP.request(base + "/status")
-        #expect(after.json?["documents"] as? Int == documentsBefore + 41)
+        #expect(after.json?["documents"] as? Int == documentsBefore + 201)
         // The reader was reopened: the new document is found at once.
         let found = try HTTP.request(base + "/search?q=zanzibar%20quokka&n=1&mode=lexical&memory=false")
         #expect((found.json?["results"] as? [[String: Any]])?.first?["path"] as? String == extra.appendingPathComponent("quokka.md").path)
@@ -113,19 +113,21 @@ import Testing
         let base = "http://127.0.0.1:\(try server.port())"
         // A request that takes a while (indexing a folder not seen before), with SIGTERM sent while it runs.
         let extra = EngineSupport.temporaryFolder().appendingPathComponent("more")
-        for i in 0..<60 { try EngineSupport.write("# Note \(i)\n\nSpring tides and neap tides, note \(i).\n", to: extra.appendingPathComponent("n\(i).md")) }
+        for i in 0..<200 { try EngineSupport.write("# Note \(i)\n\nSpring tides and neap tides, note \(i).\n", to: extra.appendingPathComponent("n\(i).md")) }
         let reply = LockedBox<HTTPReply?>(nil)
         let client = Thread { reply.set(try? HTTP.request(base + "/index", method: "POST", body: "{\"paths\": [\"\(extra.path)\"]}")) }
         client.start()
         // Bounded wait for the writer to open the index (its write-ahead log appears), then SIGTERM.
         let log = index + "-wal"
         for _ in 0..<1200 where !FileManager.default.fileExists(atPath: log) { Thread.sleep(forTimeInterval: 0.05) }
+        let inFlight = reply.get() == nil
         server.process.terminate()
+        #expect(inFlight, "the index request ended before SIGTERM was sent")
         #expect(server.exitStatus(timeout: 300) == 0, "\(server.stderr)")
         for _ in 0..<100 where reply.get() == nil { Thread.sleep(forTimeInterval: 0.1) }
         let answered = try #require(reply.get(), "the request in progress got no answer")
         #expect(answered.status == 200, "\(answered.body)")
-        #expect(answered.json?["added"] as? Int == 60)
+        #expect(answered.json?["added"] as? Int == 200)
     }
 }
 
