@@ -19,27 +19,44 @@ public actor EngineService {
     let memoryPath: String
     let warn: @Sendable (String) -> Void
     private var reader: Searcher?
+    /// The reader's `dataVersion()` when it loaded its data, and when that was.
+    private var loaded: (version: Int64, at: Date) = (0, .distantPast)
+    /// How stale the reader may get while another process (`engram index`) writes the index: it is
+    /// reopened at the first request after a commit, but not more often than this, so a long indexing
+    /// run's batches do not each cost a reload.
+    public nonisolated let staleness: TimeInterval
     /// Per profile; nil when that profile's memory could not be opened (searches then go without it).
     private var sessions: [String: MemorySession?] = [:]
 
     /// Loads the model; the index is opened at the first request (it may not exist yet).
-    public init(indexPath: String, modelFolder: URL, home: URL = ModelStore.home(),
+    public init(indexPath: String, modelFolder: URL, home: URL = ModelStore.home(), staleness: TimeInterval = 5,
                 warn: @escaping @Sendable (String) -> Void) throws {
         self.indexPath = indexPath
+        self.staleness = staleness
         encoder = try SentenceEncoder(folder: modelFolder)
         config = try MemoryConfig.load(home: home)
         memoryPath = MemoryStore.defaultPath(home: home)
         self.warn = warn
     }
 
-    /// The reader, opened and warmed (vectors and documents in memory) on first use.
+    /// The reader, opened and warmed (vectors and documents in memory) on first use, and again once
+    /// another process has committed to the index.
     func searcher() throws -> Searcher {
-        if let reader { return reader }
+        if let reader {
+            guard Date().timeIntervalSince(loaded.at) >= staleness, (try? reader.store.dataVersion()) != loaded.version else {
+                return reader
+            }
+            self.reader = nil
+        }
         guard FileManager.default.fileExists(atPath: indexPath) else { throw ServiceError.noIndex(path: indexPath) }
         let searcher = try Searcher(store: IndexStore(path: indexPath, access: .read), encoder: encoder)
         searcher.warn = warn
-        _ = try searcher.vectors()
-        _ = try searcher.documents()
+        let version = try searcher.store.dataVersion()
+        _ = try searcher.store.read {
+            _ = try searcher.vectors()
+            _ = try searcher.documents()
+        }
+        loaded = (version, Date())
         reader = searcher
         sessions = [:]
         return searcher

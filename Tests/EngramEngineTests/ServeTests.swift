@@ -83,6 +83,18 @@ import Testing
         // The writer lock was released: a command-line writer gets it at once.
         #expect(try EngineSupport.run(["index", extra.path, "--index", index, "--no-wait", "--quiet"]).0 == 0)
 
+        // Another process's writes are seen too, once they are a few seconds old.
+        try EngineSupport.write("# Okapi parade\n\nThe okapi parade of the quokka club.\n", to: extra.appendingPathComponent("okapi.md"))
+        #expect(try EngineSupport.run(["index", extra.path, "--index", index, "--quiet"]).0 == 0)
+        let okapi = extra.appendingPathComponent("okapi.md").path
+        var seen = false
+        for _ in 0..<100 where !seen {
+            let r = try HTTP.request(base + "/search?q=okapi%20parade&n=1&mode=lexical&memory=false")
+            seen = (r.json?["results"] as? [[String: Any]])?.first?["path"] as? String == okapi
+            if !seen { Thread.sleep(forTimeInterval: 0.2) }
+        }
+        #expect(seen, "a document indexed by another process was not found within 20 s")
+
         #expect(try HTTP.request(base + "/index", method: "POST", body: "{\"folders\": 1}").status == 400)
         #expect(try HTTP.request(base + "/index", method: "POST", body: "{\"paths\": [\"/no/such/folder\"]}").status == 400)
 
