@@ -18,8 +18,10 @@ extension EngineService {
 
     /// Indexes `paths` (folders or files) as `engram index` does. The writer lock is taken for this call
     /// only (waiting for another writer if there is one) and released at its end; the reader is then
-    /// reopened so searches see the result. Searches made meanwhile use the state loaded before.
-    public nonisolated func index(paths: [String], includeHidden: Bool = false, maxFileSize: Int64 = 10 << 20) async throws
+    /// reopened so searches see the result (unless `reopenReader` is false: a caller that never searches).
+    /// Searches made meanwhile use the state loaded before.
+    public nonisolated func index(paths: [String], includeHidden: Bool = false, maxFileSize: Int64 = 10 << 20,
+                                  reopenReader: Bool = true) async throws
         -> ServiceIndexResult
     {
         guard !paths.isEmpty else { throw ServiceError.invalid("no paths to index") }
@@ -33,7 +35,7 @@ extension EngineService {
                 })
             }
         }
-        await reload()
+        if reopenReader { await reload() }
         return result
     }
 

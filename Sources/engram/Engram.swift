@@ -19,6 +19,6 @@ struct Engram: AsyncParsableCommand {
             else $ENGRAM_HOME/Indexes/default.sqlite. The model is --model DIR, else $ENGRAM_MODEL, else \
             $ENGRAM_HOME/models/all-MiniLM-L6-v2 (ENGRAM_HOME defaults to ~/.local/share/engram).
             """,
-        subcommands: [IndexCommand.self, SearchCommand.self, OpenCommand.self, MemoryCommand.self, ReportCommand.self, StatusCommand.self, ServeCommand.self, MCPCommand.self, RemoveCommand.self, CheckCommand.self, ModelCommand.self, EmbedCommand.self, EvalCommand.self, BenchCommand.self]
+        subcommands: [IndexCommand.self, SearchCommand.self, OpenCommand.self, MemoryCommand.self, ReportCommand.self, StatusCommand.self, ServeCommand.self, MCPCommand.self, WatchCommand.self, RemoveCommand.self, CheckCommand.self, ModelCommand.self, EmbedCommand.self, EvalCommand.self, BenchCommand.self]
     )
 }
