@@ -90,15 +90,22 @@ public actor EngineService {
 
     /// One search through the ranking pipeline, re-ranked by the profile's memory and recorded in it
     /// (best-effort) exactly as `engram search` does.
-    public func search(_ query: ServiceQuery, now: Date = Date()) throws -> ServiceSearch {
+    public nonisolated func search(_ query: ServiceQuery, now: Date = Date()) async throws -> ServiceSearch {
+        // Embedding the query is most of a warm search and touches no shared state (the encoder is
+        // thread-safe), so it happens before the request takes its turn on the reader: two requests
+        // embed on two cores at once.
+        let vector = query.options.mode == .lexical && !query.useMemory ? nil : encoder.encode(query.text)
+        return try await rank(query, vector: vector, now: now)
+    }
+
+    private func rank(_ query: ServiceQuery, vector: [Float]?, now: Date) throws -> ServiceSearch {
         let searcher = try searcher()
         let text = query.text
-        guard query.useMemory, let session = session(query.profile, store: searcher.store) else {
-            let response = try searcher.store.read { try searcher.search(SearchRequest(text, options: query.options)) }
+        guard query.useMemory, let session = session(query.profile, store: searcher.store), let vector else {
+            let response = try searcher.store.read { try searcher.search(SearchRequest(text, vector: vector, options: query.options)) }
             return ServiceSearch(response: response, memory: nil, profile: query.profile, config: config)
         }
         let seconds = now.timeIntervalSince1970
-        let vector = encoder.encode(text)
         var memory: MemoryResult?
         do {
             let state = try session.state()
