@@ -30,7 +30,8 @@ if ! .build-venv/bin/python -c 'import mcp' 2>/dev/null; then
   .build-venv/bin/python -m pip install --quiet 'mcp>=1.9,<3'
 fi
 
-swift build -c release --product engram 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true
+# (A dependency's stray CMakeLists.txt draws a harmless "unhandled file" warning: not shown.)
+swift build -c release --product engram 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]|unhandled; explicitly declare|CMakeLists.txt$' || true
 test -x .build/release/engram || { echo "setup: build failed" >&2; exit 1; }
 
 # The default model: verified in place, or installed from PyPI.

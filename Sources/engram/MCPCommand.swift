@@ -12,10 +12,12 @@ struct MCPCommand: AsyncParsableCommand {
         discussion: """
             Speaks MCP (JSON-RPC) on standard input and output; messages for people go to standard error. The model \
             and index stay loaded between calls. Tools:
-              search  query, n, mode, path, type, since, explain → ranked results (path, lines, title, scores, snippet)
-              get     path, lines ("12-40"), context → the text of an indexed document (other paths are refused)
+              search  query, n, mode, path, type, since, explain
+                      → ranked results: path, lines, title, scores, snippet
+              get     path, lines ("12-40"), context
+                      → an indexed document's text (other paths are refused)
               status  → what the index holds
-              index   paths → what changed; takes the index's writer lock for the call only
+              index   paths → what changed (holds the writer lock for the call)
 
             Searches are remembered under --profile, as with `engram search`.
 

@@ -11,12 +11,16 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve an index over HTTP as a JSON API, with the model and index kept loaded.",
         discussion: """
-            Endpoints (JSON answers; errors are {"error": {"message": …}} with status 400, 401, 404 or 503):
-              GET  /search?q=QUERY[&n=10&mode=hybrid&profile=default&path=GLOB&type=md&since=DATE&explain=true&memory=false]
-                   the same object as `engram search --json`
-              GET  /documents?path=PATH[&lines=12-40&context=3]   the text of an indexed document
-              GET  /status                                        what `engram status --json` prints
-              POST /index   {"paths": ["/abs/folder", …]}         what `engram index --json` prints, plus warnings
+            Endpoints (JSON; errors are {"error": {"message": …}} with 400, 401, 404, 503):
+              GET  /search?q=QUERY&n=10&mode=hybrid&profile=default
+                   also path=GLOB, type=md, since=DATE, explain=true, memory=false;
+                   answers what `engram search --json` prints
+              GET  /documents?path=PATH&lines=12-40&context=3
+                   an indexed document's text (any other path: 404)
+              GET  /status
+                   what `engram status --json` prints
+              POST /index with {"paths": ["/abs/folder"]}
+                   what `engram index --json` prints, plus warnings
 
             Searches are remembered per profile, as with `engram search`. POST /index takes the index's writer lock \
             for the duration of the call; searches meanwhile answer from the last committed state, and see the new \
