@@ -112,7 +112,7 @@ public actor EngineService {
             memory = try searcher.store.read {
                 try MemoryRanker(searcher: searcher, config: config).search(
                     text, vector: vector, entries: state.entries, now: seconds, searches: state.searches,
-                    options: query.options, explain: true)
+                    options: query.options, explain: query.explain)
             }
         } catch let error as StoreError where error.path == session.store.path {
             warn("memory unreadable (\(error)); searching without it")

@@ -13,7 +13,7 @@ public struct ServiceQuery: Sendable {
     public var useMemory: Bool
     /// False: read memory but record nothing.
     public var record: Bool
-    /// Also rank without memory and report what memory changed.
+    /// Also rank without memory, so the result says what memory changed for each hit.
     public var explain: Bool
 
     public init(_ text: String, options: SearchOptions = SearchOptions(), profile: String = "default",

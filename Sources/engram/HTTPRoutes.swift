@@ -20,8 +20,7 @@ struct HTTPRoutes: Sendable {
                 let query = try ServiceRequests.query(
                     p.get("q"), n: try Self.int(p.get("n"), "n"), mode: p.get("mode"), path: p.get("path"),
                     types: p.getAll("type").flatMap { $0.split(separator: ",").map(String.init) }, since: p.get("since"),
-                    profile: p.get("profile"), explain: try Self.bool(p.get("explain"), "explain") ?? false,
-                    memory: try Self.bool(p.get("memory"), "memory") ?? true)
+                    profile: p.get("profile"), explain: true, memory: try Self.bool(p.get("memory"), "memory") ?? true)
                 return ServiceRequests.output(try await engine.search(query))
             }
         }

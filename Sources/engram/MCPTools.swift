@@ -20,7 +20,7 @@ struct MCPTools: Sendable {
                 "path": ["type": "string", "description": "Only paths matching this glob (without /: the file name)."],
                 "type": ["type": "array", "items": ["type": "string"], "description": "Only these file types (md, py, code, pdf…)."],
                 "since": ["type": "string", "description": "Only documents modified on or after this date (YYYY-MM-DD)."],
-                "explain": ["type": "boolean", "description": "Include what memory did to each result."],
+                "explain": ["type": "boolean", "description": "Also return what memory (recent searches) did to each result."],
              ]),
              annotations: .init(readOnlyHint: false, destructiveHint: false, openWorldHint: false)),
         Tool(name: "get",
@@ -57,7 +57,7 @@ struct MCPTools: Sendable {
                     arguments["query"]?.stringValue, n: try Self.int(arguments["n"], "n"), mode: arguments["mode"]?.stringValue,
                     path: arguments["path"]?.stringValue, types: Self.strings(arguments["type"]), since: arguments["since"]?.stringValue,
                     profile: profile, explain: arguments["explain"]?.boolValue ?? false)
-                data = try ServiceRequests.json(ServiceRequests.output(try await engine.search(query)))
+                data = try ServiceRequests.json(ServiceRequests.output(try await engine.search(query), withMemory: query.explain))
             case "get":
                 guard let path = arguments["path"]?.stringValue, !path.isEmpty else { throw ServiceError.invalid("path is missing") }
                 data = try ServiceRequests.json(try await engine.document(

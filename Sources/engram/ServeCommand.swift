@@ -13,7 +13,7 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             Endpoints (JSON; errors are {"error": {"message": …}} with 400, 401, 404, 503):
               GET  /search?q=QUERY&n=10&mode=hybrid&profile=default
-                   also path=GLOB, type=md, since=DATE, explain=true, memory=false;
+                   also path=GLOB, type=md, since=DATE, memory=false;
                    answers what `engram search --json` prints
               GET  /documents?path=PATH&lines=12-40&context=3
                    an indexed document's text (any other path: 404)

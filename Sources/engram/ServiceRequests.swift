@@ -27,8 +27,7 @@ enum ServiceRequests {
         }
         let profile = profile ?? "default"
         guard !profile.isEmpty else { throw ServiceError.invalid("profile is empty") }
-        if explain && !memory { throw ServiceError.invalid("explain shows what memory did; it cannot go without memory") }
-        return ServiceQuery(text, options: options, profile: profile, useMemory: memory, explain: explain)
+        return ServiceQuery(text, options: options, profile: profile, useMemory: memory, explain: explain && memory)
     }
 
     /// "12", "12-40" or "12:40" → 12...40.
@@ -41,8 +40,10 @@ enum ServiceRequests {
         return first...last
     }
 
-    static func output(_ search: ServiceSearch) -> SearchOutput {
-        SearchOutput(search.response, memory: search.memory, profile: search.profile, config: search.config)
+    /// `withMemory`: include what memory did, as `engram search --json` does (an agent that did not
+    /// ask for it gets the results alone).
+    static func output(_ search: ServiceSearch, withMemory: Bool = true) -> SearchOutput {
+        SearchOutput(search.response, memory: withMemory ? search.memory : nil, profile: search.profile, config: search.config)
     }
 
     static func status(_ s: IndexStore.Stats, index: String) -> StatusOutput {

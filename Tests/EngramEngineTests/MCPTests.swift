@@ -59,7 +59,11 @@ import Testing
         #expect(top["path"] as? String == document)
         #expect(top["line"] as? Int != nil && top["line_end"] as? Int != nil && top["title"] as? String == "How tides work")
         #expect((top["scores"] as? [String: Any])?["semantic"] as? Double != nil && top["snippet"] as? String != nil)
-        #expect((json("search")["memory"] as? [String: Any])?["profile"] as? String == "mcp-test")
+        // What memory did comes only on request; the first search was remembered under the server's profile.
+        #expect(json("search")["memory"] == nil)
+        let memory = json("search_filtered")["memory"] as? [String: Any] ?? [:]
+        #expect(memory["profile"] as? String == "mcp-test")
+        #expect((memory["entries"] as? [[String: Any]])?.contains { $0["text"] as? String == "how do tides work" } == true, "\(memory)")
         // Filters apply: only Python files.
         let filtered = json("search_filtered")["results"] as? [[String: Any]] ?? []
         #expect(!filtered.isEmpty && filtered.allSatisfy { ($0["path"] as? String)?.hasSuffix(".py") == true }, "\(call("search_filtered"))")
