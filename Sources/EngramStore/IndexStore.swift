@@ -96,6 +96,12 @@ public final class IndexStore {
         }
     }
 
+    /// A number that changes whenever another connection commits to the file: a long-lived reader
+    /// compares it with the one it loaded its data at to know that data is stale.
+    public func dataVersion() throws -> Int64 {
+        try db.scalarInt("PRAGMA data_version") ?? 0
+    }
+
     /// True for the store that holds the writer lock.
     public var isWriter: Bool { lock != nil }
 

@@ -20,6 +20,6 @@ struct Engram: AsyncParsableCommand {
             $ENGRAM_HOME/models/all-MiniLM-L6-v2 (ENGRAM_HOME defaults to ~/.local/share/engram).
             """,
         version: "0.4.0",
-        subcommands: [IndexCommand.self, SearchCommand.self, OpenCommand.self, MemoryCommand.self, ReportCommand.self, StatusCommand.self, RemoveCommand.self, CheckCommand.self, ModelCommand.self, EmbedCommand.self, EvalCommand.self, BenchCommand.self]
+        subcommands: [IndexCommand.self, SearchCommand.self, OpenCommand.self, MemoryCommand.self, ReportCommand.self, StatusCommand.self, ServeCommand.self, MCPCommand.self, WatchCommand.self, RemoveCommand.self, CheckCommand.self, ModelCommand.self, EmbedCommand.self, EvalCommand.self, BenchCommand.self]
     )
 }

@@ -2,7 +2,7 @@ import EngramEngine
 import EngramMemory
 import Foundation
 
-/// `engram search --json`: {"query", "mode", "results": [...], "timings_ms": {...}, "memory": {...}}.
+/// `engram search --json` (and `engram serve`'s /search, `engram mcp`'s search): {"query", "mode", "results": [...], "timings_ms": {...}, "memory": {...}}.
 struct SearchOutput: Encodable {
     struct Result: Encodable {
         struct Scores: Encodable {
@@ -17,6 +17,7 @@ struct SearchOutput: Encodable {
         let rank: Int
         let path: String
         let line: Int
+        let line_end: Int
         let score: Double
         let scores: Scores
         let title: String
@@ -34,7 +35,7 @@ struct SearchOutput: Encodable {
         query = r.query
         mode = r.mode.rawValue
         results = r.hits.map { h in
-            Result(rank: h.rank, path: h.path, line: h.line, score: h.score, scores: .init(semantic: h.semantic, lexical: h.lexical),
+            Result(rank: h.rank, path: h.path, line: h.line, line_end: h.lineEnd, score: h.score, scores: .init(semantic: h.semantic, lexical: h.lexical),
                    title: h.title, snippet: h.snippet.text, chunk: h.chunkText)
         }
         timings_ms = r.timings
