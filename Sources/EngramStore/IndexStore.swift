@@ -204,6 +204,10 @@ public final class IndexStore {
         public var lastIndexed: Double?
         public var model: String?
         public var dimension: Int?
+        /// The number format the vectors were computed in (indexes from before it was recorded: fp32).
+        public var precision: String?
+        /// The folders the index was built from.
+        public var roots: [String]
     }
 
     public func stats() throws -> Stats {
@@ -216,10 +220,12 @@ public final class IndexStore {
             defer { last.reset() }
             let lastIndexed = try last.step() && !last.isNull(0) ? last.double(0) : nil
             func count(_ table: String) throws -> Int { Int(try db.scalarInt("SELECT count(*) FROM \(table)") ?? 0) }
+            let chunks = try count("chunks")
             return Stats(
-                documents: try count("documents"), chunks: try count("chunks"), vectors: try count("vectors"),
+                documents: try count("documents"), chunks: chunks, vectors: try count("vectors"),
                 postings: try count("postings"), bytes: size, lastIndexed: lastIndexed, model: try meta("model"),
-                dimension: try meta("dimension").flatMap(Int.init))
+                dimension: try meta("dimension").flatMap(Int.init), precision: try meta("precision") ?? (chunks > 0 ? "fp32" : nil),
+                roots: try roots())
         }
     }
 }

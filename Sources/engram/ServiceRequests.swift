@@ -46,10 +46,7 @@ enum ServiceRequests {
         SearchOutput(search.response, memory: withMemory ? search.memory : nil, profile: search.profile, config: search.config)
     }
 
-    static func status(_ s: IndexStore.Stats, index: String) -> StatusOutput {
-        StatusOutput(index: index, documents: s.documents, chunks: s.chunks, model: s.model, dimension: s.dimension, bytes: s.bytes,
-                     last_indexed: s.lastIndexed.map { Date(timeIntervalSince1970: $0).formatted(.iso8601) })
-    }
+    static func status(_ s: IndexStore.Stats, index: String) -> StatusOutput { StatusOutput(s, index: index) }
 
     static func json<T: Encodable>(_ value: T, pretty: Bool = false) throws -> Data {
         let encoder = JSONEncoder()

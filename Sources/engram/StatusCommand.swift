@@ -22,23 +22,18 @@ struct StatusCommand: AsyncParsableCommand {
         let path = IndexLocation.resolve(index)
         let store = try IndexStore(path: path, access: .read)
         let s = try store.stats()
-        let last = s.lastIndexed.map { Date(timeIntervalSince1970: $0).formatted(.iso8601) }
-        // Indexes from before the precision was recorded were all built in fp32.
-        let precision = try store.meta("precision") ?? (s.chunks > 0 ? "fp32" : nil)
+        let out = StatusOutput(s, index: path)
         if json {
-            try printJSON(StatusOutput(index: path, documents: s.documents, chunks: s.chunks, model: s.model,
-                                       dimension: s.dimension, precision: precision, bytes: s.bytes, last_indexed: last,
-                                       roots: try store.roots()))
+            try printJSON(out)
         } else {
             print("index:        \(path)")
             print("documents:    \(s.documents)")
             print("chunks:       \(s.chunks)")
             print("model:        \(s.model ?? "none yet")\(s.dimension.map { " (\($0)-d)" } ?? "")")
-            print("precision:    \(precision ?? "none yet")")
+            print("precision:    \(s.precision ?? "none yet")")
             print(String(format: "size:         %.1f MB", Double(s.bytes) / 1e6))
-            print("last indexed: \(last ?? "never")")
-            let roots = try store.roots()
-            print("folders:      \(roots.isEmpty ? "none recorded" : roots.map(Terminal.safe).joined(separator: "\n              "))")
+            print("last indexed: \(out.last_indexed ?? "never")")
+            print("folders:      \(s.roots.isEmpty ? "none recorded" : s.roots.map(Terminal.safe).joined(separator: "\n              "))")
         }
     }
 }
@@ -54,6 +49,12 @@ struct StatusOutput: Encodable {
     let last_indexed: String?
     /// What the index was built from: `engram index` with no argument brings these up to date.
     let roots: [String]
+
+    init(_ s: IndexStore.Stats, index: String) {
+        (self.index, documents, chunks, model, dimension) = (index, s.documents, s.chunks, s.model, s.dimension)
+        (precision, bytes, roots) = (s.precision, s.bytes, s.roots)
+        last_indexed = s.lastIndexed.map { Date(timeIntervalSince1970: $0).formatted(.iso8601) }
+    }
 }
 
 struct RemoveCommand: AsyncParsableCommand {
