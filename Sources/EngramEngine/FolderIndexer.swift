@@ -15,7 +15,13 @@ extension Indexer {
         let started = Date()
         var summary = IndexSummary()
         let root = URL(fileURLWithPath: folder).standardizedFileURL.resolvingSymlinksInPath().path
-        let walk = walker.walk(root)
+        var walk = walker.walk(root)
+        // The index's own files (`engram index .` next to ./Indexes/default.sqlite) are not documents.
+        let own = Set(["", "-wal", "-shm", "-journal", ".lock"].map { URL(fileURLWithPath: store.path).standardizedFileURL.resolvingSymlinksInPath().path + $0 })
+        let skippedOwn = walk.skipped.filter { own.contains($0.path) }
+        walk.files.removeAll { own.contains($0.path) }
+        walk.skipped.removeAll { own.contains($0.path) }
+        walk.unsupported -= skippedOwn.filter { $0.kind == .binary }.count
         summary.unsupported = walk.unsupported
         for s in walk.skipped {
             summary.skip(s.kind)

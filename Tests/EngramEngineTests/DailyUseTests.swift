@@ -1,4 +1,5 @@
 import EngramEmbedding
+import EngramStore
 import Foundation
 import Testing
 
@@ -100,5 +101,19 @@ import Testing
         #expect(try EngineSupport.run(["check", "--compact", "--index", index]).0 == 0)
         let after = try FileManager.default.attributesOfItem(atPath: index)[.size] as? Int ?? 0
         #expect(after < before, "compacted from \(before) to \(after) bytes (removing alone frees no space)")
+    }
+
+    @Test func anIndexInsideTheFolderItIndexesLeavesItsOwnFilesOut() throws {
+        let docs = try EngineSupport.copyOfFixtures()
+        let index = docs.appendingPathComponent("Indexes/default.sqlite").path
+        for _ in 0..<2 {
+            let (s, out, err) = try EngineSupport.run(["index", docs.path, "--index", index, "--json"])
+            #expect(s == 0, "\(err)")
+            #expect(!err.contains("default.sqlite"), "\(err)")
+            _ = out
+        }
+        let store = try IndexStore(path: index, access: .read)
+        let paths = try store.documents().map(\.path)
+        #expect(paths.count == 9 && !paths.contains { $0.contains("default.sqlite") }, "\(paths)")
     }
 }
