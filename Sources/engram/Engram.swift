@@ -20,7 +20,7 @@ struct Engram: AsyncParsableCommand {
             $ENGRAM_HOME/models/all-MiniLM-L6-v2 (ENGRAM_HOME defaults to ~/.local/share/engram).
 
             Shell completion: engram --generate-completion-script bash|zsh|fish. A man page: \
-            swift package plugin generate-manual --product engram (docs/cli.md).
+            swift package plugin generate-manual (docs/cli.md).
             """,
         version: "0.4.0",
         subcommands: [IndexCommand.self, SearchCommand.self, OpenCommand.self, MemoryCommand.self, ReportCommand.self, StatusCommand.self, ServeCommand.self, MCPCommand.self, WatchCommand.self, RemoveCommand.self, CheckCommand.self, ModelCommand.self, EmbedCommand.self, EvalCommand.self, BenchCommand.self]
