@@ -41,6 +41,8 @@ public struct SearchOptions: Sendable {
     public var alpha = 0.6
     public var k1 = 0.9
     public var b = 0.4
+    /// Passages shown per document (the best first); 1 shows a document's best passage only.
+    public var perFile = 1
 
     public init() {}
 }
@@ -118,8 +120,23 @@ public struct SearchHit: Sendable {
     public var chunkText: String
     /// The excerpt shown for the hit.
     public var snippet: Snippet
+    /// With `perFile` > 1: the document's further passages, best first (the hit itself is the best).
+    public var passages: [Passage] = []
     /// With `SearchRequest.explain`: the same document ranked without the expansion.
     public var base: BaseScore?
+}
+
+/// One more passage of a hit's document.
+public struct Passage: Sendable {
+    public var chunkID: Int64
+    /// The line of the passage's best match, and its first and last lines.
+    public var line: Int
+    public var lineStart: Int
+    public var lineEnd: Int
+    /// The passage's own score on the document's scale (what the document would score were this its best passage).
+    public var score: Double
+    public var text: String
+    public var snippet: Snippet
 }
 
 /// A ranked list with the time each stage took.

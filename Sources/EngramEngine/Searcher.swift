@@ -87,6 +87,8 @@ public final class Searcher {
         var top: [(key: Int64, value: Double)]
         var semantic: DocumentScores
         var lexical: DocumentScores
+        /// The query vector the semantic side used (expanded by memory), for ranking a document's passages.
+        var queryVector: [Float] = []
         /// With `explain`: every candidate's score parts without the expansion, and its own sides.
         var base: (parts: [Int64: (semantic: Double, lexical: Double)], semantic: DocumentScores, lexical: DocumentScores)?
     }
@@ -102,9 +104,11 @@ public final class Searcher {
 
         // 1. Semantic side: the query's embedding, pulled towards the expansion's.
         var semantic: DocumentScores = [:], semantic0: DocumentScores = [:]
+        var queryVector: [Float] = []
         if options.mode != .lexical {
             let q = timed("embed") { request.vector ?? encoder.encode(request.text) }
-            semantic = try timed("semantic") { try semanticScores(expanded ? Self.expand(q, expansion) : q) }
+            queryVector = expanded ? Self.expand(q, expansion) : q
+            semantic = try timed("semantic") { try semanticScores(queryVector) }
             semantic0 = expanded && request.explain ? try timed("base") { try semanticScores(q) } : semantic
         }
         // 2. Lexical side: the query's BM25 plus each expansion term's, rescaled to the query's.
@@ -148,7 +152,7 @@ public final class Searcher {
         // 4. Fusion and the top documents.
         return timed("rank") {
             let fused = Self.fuse(semantic: semantic, lexical: lexical, options: options)
-            var ranking = Ranking(top: Self.top(fused, options.limit), semantic: semantic, lexical: lexical)
+            var ranking = Ranking(top: Self.top(fused, options.limit), semantic: semantic, lexical: lexical, queryVector: queryVector)
             if request.explain {
                 let parts = expanded ? Self.scoreParts(semantic: semantic0, lexical: lexical0, options: options)
                                      : Self.scoreParts(semantic: semantic, lexical: lexical, options: options)
@@ -156,6 +160,12 @@ public final class Searcher {
             }
             return ranking
         }
+    }
+
+    func timed<T>(_ timings: inout [String: Double], _ name: String, _ body: () throws -> T) rethrows -> T {
+        let start = DispatchTime.now()
+        defer { timings[name, default: 0] += Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6 }
+        return try body()
     }
 
     /// normalize(q + β Σ wᵢ eᵢ), accumulated in Double.
@@ -177,6 +187,9 @@ public final class Searcher {
         timings["load"] = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
         let r = try ranking(request, timings: &timings)
         var hits = try self.hits(r.top, query: request.text, semantic: r.semantic, lexical: r.lexical, options: request.options)
+        if request.options.perFile > 1 {
+            hits = try timed(&timings, "passages") { try addPassages(hits, request: request, ranking: r) }
+        }
         var baseline: [SearchHit]?
         if let base = r.base {
             let baseScores = base.parts.mapValues { $0.semantic + $0.lexical }

@@ -78,6 +78,9 @@ struct SearchCommand: AsyncParsableCommand {
     @Option(help: "Model folder (default: $ENGRAM_MODEL, else the installed default model).")
     var model: String?
 
+    @Option(help: "Passages shown per file, best first (1…10).")
+    var perFile = 1
+
     @Option(name: [.customShort("C"), .customLong("context")], help: "Lines of the file to show around each result's line.")
     var context = 0
 
@@ -102,6 +105,7 @@ struct SearchCommand: AsyncParsableCommand {
         }
         if noMemory && explain { throw Usage.error("--explain shows what memory did; it cannot go with --no-memory") }
         guard (0...100).contains(context) else { throw Usage.error("-C must be between 0 and 100 (got \(context))") }
+        guard (1...10).contains(perFile) else { throw Usage.error("--per-file must be between 1 and 10 (got \(perFile))") }
         if [json, jsonl, paths].filter({ $0 }).count > 1 { throw Usage.error("choose one of --json, --jsonl and -l") }
     }
 
@@ -129,6 +133,7 @@ struct SearchCommand: AsyncParsableCommand {
         var options = tuning.options
         options.mode = mode
         options.limit = n
+        options.perFile = perFile
         options.pathGlob = path
         options.types = type
         options.since = since.flatMap(DateParsing.parse)

@@ -23,6 +23,15 @@ struct SearchOutput: Encodable {
         let title: String
         let snippet: String
         let chunk: String
+        /// With --per-file above 1: the file's further passages, best first.
+        let passages: [PassageOutput]?
+    }
+    struct PassageOutput: Encodable {
+        let line: Int
+        let line_end: Int
+        let score: Double
+        let snippet: String
+        let chunk: String
     }
     let query: String
     let mode: String
@@ -36,7 +45,10 @@ struct SearchOutput: Encodable {
         mode = r.mode.rawValue
         results = r.hits.map { h in
             Result(rank: h.rank, path: h.path, line: h.line, line_end: h.lineEnd, score: h.score, scores: .init(semantic: h.semantic, lexical: h.lexical),
-                   title: h.title, snippet: h.snippet.text, chunk: h.chunkText)
+                   title: h.title, snippet: h.snippet.text, chunk: h.chunkText,
+                   passages: h.passages.isEmpty ? nil : h.passages.map {
+                       PassageOutput(line: $0.line, line_end: $0.lineEnd, score: $0.score, snippet: $0.snippet.text, chunk: $0.text)
+                   })
         }
         timings_ms = r.timings
     }
@@ -114,6 +126,9 @@ struct SearchPrinter {
             Swift.print("    \(Terminal.bold(Terminal.safe(hit.title)))")
             Swift.print("    \(Terminal.render(hit.snippet))")
             if context > 0 { printContext(hit) }
+            for p in hit.passages {
+                Swift.print("    \(Terminal.cyan(":\(p.line)"))  " + String(format: "%.3f", p.score) + "  \(Terminal.render(p.snippet))")
+            }
             if explain, let e = memory?.explanations[safe: i] {
                 let was = e.base.rank.map { "rank \($0)" } ?? "unranked"
                 Swift.print(Terminal.dim(String(format: "    memory: base %.3f %+.3f → %@ → %d", e.base.score, e.memoryScore, was, e.rank)))

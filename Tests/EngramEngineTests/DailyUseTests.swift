@@ -51,6 +51,25 @@ import Testing
         #expect(shown.contains(String(format: " %5d  ", heading - 1)) && shown.contains(String(format: " %5d  ", heading + 1)))
     }
 
+    @Test func severalPassagesPerFileBestFirst() throws {
+        let (s, out, err) = try run(["search", "spring and neap tides", "--json", "-n", "2", "--per-file", "3", "--no-memory"])
+        #expect(s == 0, "\(err)")
+        let results = try #require((try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])?["results"] as? [[String: Any]])
+        let first = try #require(results.first)
+        let passages = try #require(first["passages"] as? [[String: Any]])
+        // tides.md has more passages than its best one; each comes once, scored no higher than the document.
+        #expect((first["path"] as? String)?.hasSuffix("tides.md") == true && !passages.isEmpty && passages.count <= 2)
+        let lines = [first["line"] as? Int] + passages.map { $0["line"] as? Int }
+        #expect(Set(lines.compactMap { $0 }).count == lines.count, "\(lines)")
+        let scores = passages.compactMap { $0["score"] as? Double }
+        #expect(scores.allSatisfy { $0 <= (first["score"] as? Double ?? 0) + 1e-9 } && scores == scores.sorted(by: >))
+        // Without --per-file the JSON has no passages key at all.
+        let (_, plain, _) = try run(["search", "spring and neap tides", "--json", "-n", "1", "--no-memory"])
+        #expect(!plain.contains("\"passages\""))
+        let (s2, _, err2) = try run(["search", "tides", "--per-file", "0", "--no-memory"])
+        #expect(s2 == 64 && err2.contains("--per-file"))
+    }
+
     @Test func aFolderArgumentRestrictsTheSearchAndAnUnknownTypeIsRefused() throws {
         let notes = EngineSupport.fixtures.appendingPathComponent("notes").path
         let (s, out, _) = try run(["search", "tides", notes, "-l", "--no-memory"])
