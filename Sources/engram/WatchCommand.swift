@@ -31,8 +31,10 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(help: "Index file.")
     var index: String?
 
+    // One second of quiet: an editor's save (write, rename, chmod) lands within milliseconds, and a changed
+    // file is then searchable about a second after its write.
     @Option(help: "Seconds of quiet after a change before indexing again.")
-    var debounce = 2.0
+    var debounce = 1.0
 
     @Option(help: "Poll every this many seconds instead of using inotify.")
     var poll: Double?
