@@ -30,6 +30,16 @@ public struct Report: Sendable, Encodable {
         public let semantic: Double
         public let lexical: Double
         public let memory: Double
+        /// The terminal's figures for the result's best passage: its cosine and its BM25 (nil when the mode has no such side).
+        public let cosine: Double?
+        public let bm25: Double?
+    }
+
+    /// An earlier search that did not act on this query, and why.
+    public struct LeftOut: Sendable, Encodable {
+        public let id: Int64
+        public let text: String
+        public let why: String
     }
 
     public struct Baseline: Sendable, Encodable {
@@ -45,7 +55,10 @@ public struct Report: Sendable, Encodable {
         public let results: [Result]
         public let baseline: [Baseline]
         public let entries: [Entry]
+        public let left_out: [LeftOut]
         public let top3_changed: Bool
+        /// Memory moved a result or brought one into the top n.
+        public let changed: Bool
     }
 
     public struct Summary: Sendable, Encodable {
@@ -104,16 +117,21 @@ public struct ReportBuilder {
             let results = zip(m.response.hits, m.explanations).map { hit, e in
                 Report.Result(rank: hit.rank, base_rank: e.base.rank, delta: e.base.rank.map { $0 - hit.rank },
                               new_to_top: !basePaths.contains(hit.path), path: hit.path, line: hit.line, title: hit.title,
-                              score: hit.score, semantic: e.base.semantic, lexical: e.base.lexical, memory: e.memoryScore)
+                              score: hit.score, semantic: e.base.semantic, lexical: e.base.lexical, memory: e.memoryScore,
+                              cosine: hit.semantic, bm25: hit.lexical)
             }
             let entries = m.active.sorted { $0.weight > $1.weight }.map {
                 Report.Entry(id: $0.entry.id, kind: $0.entry.kind, text: $0.entry.text, weight: $0.weight,
                              age_seconds: $0.ageSeconds, searches_since: $0.searchesSince)
             }
             let top3 = Array(results.prefix(3).map(\.path)) != Array(baseline.prefix(3).map(\.path))
+            let leftOut = m.entries.filter { $0.weight < config.floor }.reversed().map {
+                Report.LeftOut(id: $0.entry.id, text: $0.entry.text, why: $0.why(config))
+            }
             reports.append(Report.Query(query: job.text, at: Self.iso(job.at), results: results,
                                         baseline: baseline.map { Report.Baseline(rank: $0.rank, path: $0.path, title: $0.title, score: $0.score) },
-                                        entries: entries, top3_changed: top3))
+                                        entries: entries, left_out: leftOut, top3_changed: top3,
+                                        changed: results.contains { $0.new_to_top || ($0.delta ?? 0) != 0 }))
         }
         let moved = reports.flatMap(\.results).filter { ($0.delta ?? 1) != 0 }
         let deltas = reports.flatMap(\.results).map { Double(abs($0.delta ?? (n + 1 - $0.rank))) }

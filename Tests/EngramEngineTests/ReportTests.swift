@@ -1,3 +1,4 @@
+import EngramReports
 import Foundation
 import Testing
 
@@ -17,7 +18,7 @@ import Testing
         guard s == 0 else { throw ReportTestError.failed("index: \(e)") }
         let session = [("how the moon pulls the oceans into two tidal bulges", "2026-01-05T10:00:00Z"),
                        ("spring tides and neap tides", "2026-01-05T10:01:00Z"),
-                       ("tides", "2026-01-05T10:02:00Z")]
+                       ("the moon and the tides", "2026-01-05T10:02:00Z")]
         for (q, at) in session {
             let (s2, _, e2) = try EngineSupport.run(["search", q, "--index", index, "--profile", "r", "--at", at])
             guard s2 == 0 else { throw ReportTestError.failed("search: \(e2)") }
@@ -72,8 +73,11 @@ import Testing
         let queries = try #require(object["queries"] as? [[String: Any]])
         #expect(queries.count == 3)  // the profile's three searches, replayed
         let last = try #require(queries.last)
-        #expect(last["query"] as? String == "tides")
-        #expect(((last["entries"] as? [Any]) ?? []).count >= 1, "memory should be in effect for the terse follow-up")
+        #expect(last["query"] as? String == "the moon and the tides")
+        #expect(((last["entries"] as? [Any]) ?? []).count >= 1, "memory should be in effect for the follow-up")
+        #expect(last["changed"] as? Bool == true, "memory reorders the follow-up's results")
+        let first = try #require(queries.first)
+        #expect(first["changed"] as? Bool == false && ((first["entries"] as? [Any]) ?? []).isEmpty, "the first search has no memory to use")
         for q in queries {
             for r in (q["results"] as? [[String: Any]]) ?? [] {
                 let parts = (r["semantic"] as! Double) + (r["lexical"] as! Double) + (r["memory"] as! Double)
@@ -114,9 +118,21 @@ import Testing
                                     "chromium is not installed (make setup installs it)")
         let flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars"]
         let dom = try Self.run(chromium, flags + ["--dump-dom", "file://\(path)"])
-        #expect(dom.components(separatedBy: "<tr class=\"result\"").count - 1 == 15, "3 queries × 5 results")
+        // The queries memory changed are shown in full; the others share one line.
+        let queries = try #require(try json()["queries"] as? [[String: Any]])
+        let changed = queries.filter { $0["changed"] as? Bool == true }
+        #expect(!changed.isEmpty && changed.count < queries.count, "the session changes some queries and not the first")
+        #expect(dom.components(separatedBy: "<tr class=\"result\"").count - 1 == 5 * changed.count, "5 results per changed query")
         #expect(dom.contains("class=\"bars\"") && dom.contains("class=\"slope\"") && dom.contains("class=\"decay\""))
-        #expect(dom.components(separatedBy: "<svg").count - 1 == 7)  // decay + 3 × (bars, slope)
+        #expect(dom.components(separatedBy: "<svg").count - 1 == 1 + 2 * changed.count)  // decay + (bars, slope) per changed query
+        for q in queries where q["changed"] as? Bool == false {
+            #expect(dom.contains("Memory changed nothing for") && dom.contains(HTMLReport.esc(q["query"] as? String ?? "?")))
+        }
+        // Every colour drawn has its legend entry.
+        for label in ["semantic", "lexical", "memory", "lowered by memory", "moved up", "moved down", "same rank",
+                      "time decay alone", "an entry in effect"] {
+            #expect(dom.contains(">\(label)"), "legend: \(label)")
+        }
         #expect(dom.contains("&lt;script&gt;alert('x')&lt;/script&gt;"))
         #expect(!dom.contains("<script>alert"))
 
