@@ -39,11 +39,20 @@ import Testing
         #expect((third.count > 2 ? third[2] : [:])["added"] as? Int == 1, "\(third) \(watcher.stderr)")
         let found = try EngineSupport.run(["search", "forest giraffe", "-n", "1", "--index", index, "--json", "--no-memory"])
         #expect(found.1.contains("animals/okapi.md"))
+
+        // A rename: recognised by content, found under its new name, not embedded again.
+        try FileManager.default.moveItem(at: folder.appendingPathComponent("notes/quokka.md"),
+                                         to: folder.appendingPathComponent("animals/quokka-census.md"))
+        let fourth = lines(watcher, count: 4)
+        let renamed = fourth.count > 3 ? fourth[3] : [:]
+        #expect(renamed["moved"] as? Int == 1 && renamed["chunks_embedded"] as? Int == 0, "\(fourth) \(watcher.stderr)")
+        let moved = try EngineSupport.run(["search", "quokka census", "-n", "1", "-l", "--index", index, "--no-memory"])
+        #expect(moved.1.contains("animals/quokka-census.md"), "\(moved.1)")
         // Between runs the writer lock is free.
         #expect(try EngineSupport.run(["remove", folder.appendingPathComponent("animals").path, "--index", index, "--no-wait"]).0 == 0)
-        // The index's own writes caused no run: still three lines.
+        // The index's own writes caused no run: still four lines.
         Thread.sleep(forTimeInterval: 1.5)
-        #expect(lines(watcher, count: 4, timeout: 0).count == 3, "\(watcher.stdout)")
+        #expect(lines(watcher, count: 5, timeout: 0).count == 4, "\(watcher.stdout)")
     }
 
     @Test func inotify() throws { try reindexesOnChange([], mode: "inotify") }
