@@ -65,6 +65,8 @@ public struct SessionKindResult: Sendable, Encodable {
 public struct SessionsReport: Sendable, Encodable {
     public var dataset: String
     public var kinds: [String: SessionKindResult]
+    /// With clicks: how many results the simulated users opened.
+    public var opens: Int?
 }
 
 /// Replays sessions: each starts from an empty memory, its history is searched at its timestamps,
@@ -79,8 +81,13 @@ public struct SessionEvaluator {
     }
 
     /// `details`, when given, receives every session's raw scores (see ``SessionDetail``).
+    ///
+    /// With `clicks`, the user also opens results, as a cascade model has it: after each history search
+    /// (ranked with the memory of the searches and opens before it), the first result in its top 10 that is
+    /// judged relevant to that search's own query (a history text that is one of the collection's judged
+    /// queries) is opened, and recorded as `engram open` records it: the passage's text and vector.
     public func evaluate(
-        _ sessions: [SearchSession], config: MemoryConfig, options: SearchOptions = SearchOptions(),
+        _ sessions: [SearchSession], config: MemoryConfig, options: SearchOptions = SearchOptions(), clicks: Bool = false,
         details: ((SessionDetail) throws -> Void)? = nil
     ) throws -> SessionsReport {
         var options = options
@@ -98,19 +105,36 @@ public struct SessionEvaluator {
         let list = Array(texts)
         let vectors = Dictionary(uniqueKeysWithValues: zip(list, searcher.encoder.encode(list)))
         let memory = MemoryRanker(searcher: searcher, config: config)
+        let judgedQuery = Dictionary(collection.queries.map { ($0.text, $0.id) }, uniquingKeysWith: { a, _ in a })
 
         func ndcg(_ paths: [String], _ s: SearchSession) -> Double {
             Metrics.ndcg(ranking: paths.map { String($0.dropFirst(prefix.count)) }, judgments: collection.qrels[s.qrels_query] ?? [:], k: 10)
         }
         var sums: [String: (n: Int, memory: Double, baseline: Double, full: Double, concat: Double)] = [:]
+        var opens = 0
         for s in sessions {
             let now = Self.parse(s.at)
-            let entries = s.history.enumerated().map { i, h in
-                MemoryStore.Entry(id: Int64(i + 1), profile: "eval", kind: "query", text: h.query,
-                                     vector: vectors[h.query]!, at: Self.parse(h.at), sequence: i)
+            var entries: [MemoryStore.Entry] = []
+            for (i, h) in s.history.enumerated() {
+                let at = Self.parse(h.at)
+                if clicks, let id = judgedQuery[h.query], let judged = collection.qrels[id] {
+                    // The history search as its user saw it: with the memory of what came before it.
+                    let seen = try memory.search(h.query, vector: vectors[h.query], entries: entries, now: at, searches: i, options: options)
+                    if let hit = seen.response.hits.first(where: { (judged[String($0.path.dropFirst(prefix.count))] ?? 0) > 0 }),
+                       let vector = try searcher.chunkVector(hit.chunkID) {
+                        entries.append(MemoryStore.Entry(id: Int64(entries.count + 1), profile: "eval", kind: "query", text: h.query,
+                                                         vector: vectors[h.query]!, at: at, sequence: i))
+                        entries.append(MemoryStore.Entry(id: Int64(entries.count + 1), profile: "eval", kind: "open", text: hit.chunkText,
+                                                         vector: vector, at: at, sequence: i, path: hit.path))
+                        opens += 1
+                        continue
+                    }
+                }
+                entries.append(MemoryStore.Entry(id: Int64(entries.count + 1), profile: "eval", kind: "query", text: h.query,
+                                                 vector: vectors[h.query]!, at: at, sequence: i))
             }
             let withMemory = try memory.search(s.query, vector: vectors[s.query], entries: entries, now: now,
-                                               searches: entries.count, options: options)
+                                               searches: s.history.count, options: options)
             let baseline = try searcher.rank(s.query, vector: vectors[s.query], options: options).map(\.path)
             let full = fullText[s.qrels_query].map { try? searcher.rank($0, vector: vectors[$0], options: options).map(\.path) } ?? nil
             let concatText = (s.history.last.map { $0.query + " " } ?? "") + s.query
@@ -125,13 +149,14 @@ public struct SessionEvaluator {
             t.concat += scores["concat"]!
             sums[s.kind] = t
             if let details {
-                try details(detail(s, vectors: vectors, decays: withMemory.entries.map(\.decay), options: options, ndcg: scores))
+                try details(detail(s, vectors: vectors, decays: withMemory.entries.filter { $0.entry.kind == "query" }.map(\.decay),
+                                   options: options, ndcg: scores))
             }
         }
         return SessionsReport(dataset: collection.name, kinds: sums.mapValues { t in
             let n = Double(t.n)
             return SessionKindResult(sessions: t.n, memory: t.memory / n, baseline: t.baseline / n, fullQuery: t.full / n, concat: t.concat / n)
-        })
+        }, opens: clicks ? opens : nil)
     }
 
     static func parse(_ s: String) -> Double {

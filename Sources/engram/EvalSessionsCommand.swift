@@ -27,6 +27,9 @@ extension EvalCommand {
         @Option(help: "Half-life of a memory entry (e.g. 1d, 2h, 30m).")
         var halfLife: String?
 
+        @Flag(help: "Simulate opens: after each history search, open its first result judged relevant to that search (a cascade model).")
+        var clicks = false
+
         @OptionGroup(title: "Memory tuning") var memory: MemoryTuning
 
         @Option(help: "Cache index file (default: $ENGRAM_HOME/cache/beir-NAME.sqlite).")
@@ -66,7 +69,7 @@ extension EvalCommand {
             defer { try? sink?.close() }
             let lines = JSONEncoder()
             let report = try SessionEvaluator(collection: collection, searcher: searcher).evaluate(
-                list, config: try config(),
+                list, config: try config(), clicks: clicks,
                 details: sink.map { h in { try h.write(contentsOf: lines.encode($0) + Data("\n".utf8)) } })
             if json {
                 try printJSON(report)

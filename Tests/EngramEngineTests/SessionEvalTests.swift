@@ -53,4 +53,25 @@ import Testing
             #expect(d.docs.values.allSatisfy { $0.count == 2 * (1 + d.entries.count) })
         }
     }
+
+    /// Simulated opens (a cascade model) are evidence: on medline they lift drilldown sessions further and
+    /// leave switch, collide and stale sessions where the limits put them.
+    @Test(.enabled(if: EngineSupport.hasMedline, "needs ../shared/datasets/medline"))
+    func opensLiftDrilldownAndHarmNothing() throws {
+        let folder = EngineSupport.medline
+        let collection = try BeirCollection(folder: folder)
+        let sessions = try SearchSession.load(folder.appendingPathComponent("sessions.jsonl").path)
+        let encoder = try EngineSupport.encoder.get()
+        let store = try BeirEvaluator(collection: collection, encoder: encoder)
+            .prepareIndex(at: EngineSupport.temporaryFolder().appendingPathComponent("medline.sqlite").path)
+        let evaluator = SessionEvaluator(collection: collection, searcher: try Searcher(store: store, encoder: encoder))
+        let plain = try evaluator.evaluate(sessions, config: MemoryConfig())
+        let clicked = try evaluator.evaluate(sessions, config: MemoryConfig(), clicks: true)
+        #expect(plain.opens == nil && (clicked.opens ?? 0) > 0)
+        let k = clicked.kinds
+        #expect(k["drilldown"]!.memory > plain.kinds["drilldown"]!.memory, "opens add to what the searches said")
+        #expect(k["switch"]!.relativeChange >= -0.01 && k["collide"]!.relativeChange >= -0.02)
+        #expect(abs(k["stale"]!.relativeChange) <= 0.02)
+        #expect(k["fresh"]!.memory >= k["buried"]!.memory)
+    }
 }
