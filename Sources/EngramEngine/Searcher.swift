@@ -94,11 +94,7 @@ public final class Searcher {
     }
 
     func ranking(_ request: SearchRequest, timings: inout [String: Double]) throws -> Ranking {
-        func timed<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
-            let start = DispatchTime.now()
-            defer { timings[name, default: 0] += Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6 }
-            return try body()
-        }
+        func timed<T>(_ name: String, _ body: () throws -> T) rethrows -> T { try self.timed(&timings, name, body) }
         let options = request.options, expansion = request.expansion
         let expanded = !expansion.isEmpty
 
@@ -162,6 +158,7 @@ public final class Searcher {
         }
     }
 
+    /// Runs `body`, adding its milliseconds to `timings[name]`.
     func timed<T>(_ timings: inout [String: Double], _ name: String, _ body: () throws -> T) rethrows -> T {
         let start = DispatchTime.now()
         defer { timings[name, default: 0] += Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6 }
