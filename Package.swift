@@ -29,6 +29,9 @@ let package = Package(
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         // AVX-512 loops in C (Swift compiles for baseline x86-64): bf16 conversion of activations, softmax.
         .target(name: "CKernels"),
+        // The vector graph (built with Debian's header-only hnswlib, searched in place over a memory map)
+        // and top-k BM25 over block-skipping postings.
+        .target(name: "CSearchIndex", cxxSettings: [.unsafeFlags(["-O3", "-mavx2", "-mfma"])]),
         // The system libsqlite3 with FTS5 (Debian: libsqlite3-dev).
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         // zlib, for gzip-compressed text such as NEWS.gz (Debian: zlib1g-dev).
@@ -40,11 +43,14 @@ let package = Package(
         // SQLite index: schema and migrations, documents, chunks, vectors, postings, FTS5.
         .target(name: "EngramStore", dependencies: ["CSQLite"], swiftSettings: strict),
 
+        // The search segment: a memory-mapped file of rows, vector graph and postings beside the index, built from it.
+        .target(name: "EngramSearchIndex", dependencies: ["CSearchIndex", "EngramStore"], swiftSettings: strict),
+
         // Ingestion: folder walk with ignore rules, text detection and decoding, extraction, chunking, lexical analysis.
         .target(name: "EngramText", dependencies: ["CZlib"], swiftSettings: strict),
 
         // The engine: incremental indexer, vector scan, BM25, fusion, search.
-        .target(name: "EngramEngine", dependencies: ["EngramEmbedding", "EngramStore", "EngramText"], swiftSettings: strict),
+        .target(name: "EngramEngine", dependencies: ["EngramEmbedding", "EngramStore", "EngramSearchIndex", "CSearchIndex", "EngramText"], swiftSettings: strict),
 
         // Short-term memory: decaying buffer of recent searches, topic guard, re-ranking, explanations.
         .target(name: "EngramMemory", dependencies: ["EngramEngine"], swiftSettings: strict),

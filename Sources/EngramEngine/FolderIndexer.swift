@@ -17,7 +17,7 @@ extension Indexer {
         let root = URL(fileURLWithPath: folder).standardizedFileURL.resolvingSymlinksInPath().path
         var walk = walker.walk(root)
         // The index's own files (`engram index .` next to ./Indexes/default.sqlite) are not documents.
-        let own = Set(["", "-wal", "-shm", "-journal", ".lock"].map { URL(fileURLWithPath: store.path).standardizedFileURL.resolvingSymlinksInPath().path + $0 })
+        let own = Set(["", "-wal", "-shm", "-journal", ".lock", ".segment", ".segment.tmp"].map { URL(fileURLWithPath: store.path).standardizedFileURL.resolvingSymlinksInPath().path + $0 })
         let skippedOwn = walk.skipped.filter { own.contains($0.path) }
         walk.files.removeAll { own.contains($0.path) }
         walk.skipped.removeAll { own.contains($0.path) }

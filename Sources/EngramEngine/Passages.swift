@@ -10,9 +10,7 @@ extension Searcher {
         let dense = ranking.semantic.values.map(\.score)
         let lo = dense.min() ?? 0, hi = dense.max() ?? 1
         let lexMax = ranking.lexical.values.map(\.score).max() ?? 0
-        // Chunk-level BM25 of the query itself (memory's remembered terms order documents, not passages).
-        let lexical = options.mode == .semantic ? [:] : try bm25(request.text, k1: options.k1, b: options.b)
-        func score(_ chunk: IndexStore.Chunk) throws -> Double {
+        func score(_ chunk: IndexStore.Chunk, _ lexical: [Int64: Double]) throws -> Double {
             let cos = options.mode == .lexical ? 0 : try chunkVector(chunk.id).map { Self.dot($0, ranking.queryVector) } ?? 0
             let bm = lexical[chunk.id] ?? 0
             switch options.mode {
@@ -28,7 +26,10 @@ extension Searcher {
             try hits.map { hit in
                 var hit = hit
                 let others = try store.chunks(ofDocument: hit.documentID).filter { $0.id != hit.chunkID }
-                let ranked = try others.map { ($0, try score($0)) }.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0.ordinal < $1.0.ordinal }
+                // Chunk-level BM25 of the query itself (memory's remembered terms order documents, not passages).
+                let lexical = options.mode == .semantic ? [:]
+                    : try bm25(request.text, chunks: others.map(\.id), k1: options.k1, b: options.b)
+                let ranked = try others.map { ($0, try score($0, lexical)) }.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0.ordinal < $1.0.ordinal }
                 hit.passages = ranked.prefix(options.perFile - 1).map { chunk, s in
                     let snippet = Snippet(chunk: chunk.text, query: request.text)
                     return Passage(chunkID: chunk.id, line: min(chunk.lineStart + snippet.lineOffset, max(chunk.lineEnd, chunk.lineStart)),

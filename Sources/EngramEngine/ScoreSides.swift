@@ -1,3 +1,5 @@
+import CSearchIndex
+import EngramSearchIndex
 import EngramStore
 import EngramText
 import Foundation
@@ -7,55 +9,152 @@ extension Searcher {
     /// Per-document scores of one side: the best chunk's score and that chunk.
     public typealias DocumentScores = [Int64: (score: Double, chunkID: Int64)]
 
-    /// Cosine of the query vector with every chunk, folded to documents.
-    public func semanticScores(_ queryVector: [Float]) throws -> DocumentScores {
-        let index = try vectors()
-        let scores = index.scores(queryVector)
-        var out: DocumentScores = [:]
-        out.reserveCapacity(index.count)
-        for row in 0..<index.count {
-            let d = index.documentIDs[row], s = Double(scores[row])
-            if let best = out[d], best.score >= s { continue }
-            out[d] = (s, index.chunkIDs[row])
+    /// From this many chunks, `.auto` searches the graph: below it the exact scan of the mapped vectors
+    /// takes a few milliseconds (11k chunks: 1 ms), above it grows past the graph's cost.
+    public static let approximateFrom = 50_000
+    /// Chunks the graph proposes per query, found with a beam of `beam`. Documents are ranked by their best
+    /// chunk, and every proposed document gets all its chunks scored, so 200 chunks leave the top 10 whole
+    /// (recall@10 against the exact scan in docs/research.md).
+    static let semanticShortlist = 200
+    static let beam = 256
+    /// Chunks the lexical side keeps (top-k BM25). Fusion normalises by the best score, which top-k keeps
+    /// exactly; documents below the 1,000th chunk would add under 1 % of the lexical weight.
+    static let lexicalShortlist = 1000
+    /// With the graph, min-max fusion needs the lowest document cosine of the index, not of the shortlist:
+    /// it is taken over this fixed sample of documents (every one in an index of up to 4,096 documents).
+    static let floorSample = 4096
+
+    func usesGraph(_ options: SearchOptions, _ segment: Segment) -> Bool {
+        guard segment.hasGraph else { return false }
+        switch options.vectorSearch {
+        case .exact: return false
+        case .approximate: return true
+        case .auto: return segment.rows >= Self.approximateFrom
         }
-        return out
     }
 
-    /// Lexical scores of every chunk that holds a query term, folded to documents.
-    public func lexicalScores(_ query: String, options: SearchOptions) throws -> DocumentScores {
-        let chunkScores: [Int64: Double]
-        switch options.lexical {
-        case .bm25: chunkScores = try bm25(query, k1: options.k1, b: options.b)
-        case .fts5: chunkScores = try fts5(query)
-        }
-        let documentOf = try documentOfChunk()
+    /// Cosine of the query vector with the chunks, folded to documents: every chunk (exact), or with the
+    /// graph a candidate set (its shortlist, the documents in `also`, the fixed sample), each candidate
+    /// document scored exactly over all of its chunks.
+    public func semanticScores(_ queryVector: [Float], also: Set<Int64> = [], options: SearchOptions = SearchOptions())
+        throws -> DocumentScores
+    {
+        let data = try self.data()
         var out: DocumentScores = [:]
-        for (chunk, s) in chunkScores {
-            guard let d = documentOf[chunk] else { continue }
-            if let best = out[d], best.score >= s { continue }
+        @inline(__always) func offer(_ d: Int64, _ s: Double, _ chunk: Int64) {
+            if let best = out[d], best.score >= s { return }
             out[d] = (s, chunk)
         }
+        if let segment = data.segment {
+            let excluded = data.excludedRows
+            if usesGraph(options, segment) {
+                var documents = also
+                for hit in segment.nearest(queryVector, k: Self.semanticShortlist, ef: Self.beam) where !excluded.contains(hit.row) {
+                    documents.insert(segment.documentID(row: hit.row))
+                }
+                documents.formUnion(segment.sampleDocuments(Self.floorSample))
+                out.reserveCapacity(documents.count)
+                for d in documents {
+                    let rows = segment.rows(ofDocument: d).filter { !excluded.contains($0) }
+                    guard !rows.isEmpty else { continue }
+                    for (r, s) in zip(rows, segment.scores(queryVector, rows: rows)) { offer(d, Double(s), segment.chunkID(row: r)) }
+                }
+            } else {
+                let scores = segment.scanAll(queryVector)
+                out.reserveCapacity(segment.documents)
+                for r in 0..<segment.rows where excluded.isEmpty || !excluded.contains(r) {
+                    offer(segment.documentID(row: r), Double(scores[r]), segment.chunkID(row: r))
+                }
+            }
+        }
+        let tail = data.tail
+        if tail.count > 0 {
+            let scores = tail.scores(queryVector)
+            for r in 0..<tail.count { offer(tail.documentIDs[r], Double(scores[r]), tail.chunkIDs[r]) }
+        }
         return out
     }
 
-    /// BM25 (Lucene's idf) over the postings of the query's distinct terms.
-    func bm25(_ query: String, k1: Double, b: Double) throws -> [Int64: Double] {
-        let (lengths, average) = try lexicalLengths()
-        let n = Double(lengths.count)
-        var scores: [Int64: Double] = [:]
-        // A term repeated in the query counts once per repetition, as in Lucene and bm25s.
-        for (term, queryCount) in analyzer.termCounts(query) {
-            let postings = try store.postings(term)
-            guard !postings.isEmpty else { continue }
-            let df = Double(postings.count)
-            let idf = log(1 + (n - df + 0.5) / (df + 0.5)) * Double(queryCount)
-            for (chunk, tf) in postings {
-                let dl = Double(lengths[chunk] ?? 0)
-                let t = Double(tf)
-                scores[chunk, default: 0] += idf * t * (k1 + 1) / (t + k1 * (1 - b + b * dl / max(average, 1)))
+    /// The `k` chunks nearest to a vector: by the exact scan, or by the graph (for measuring its recall).
+    public func nearestChunks(_ vector: [Float], k: Int, exact: Bool) throws -> [Int64] {
+        let data = try self.data()
+        var scored: [(Int64, Float)] = []
+        if let segment = data.segment {
+            if exact || !segment.hasGraph {
+                for (r, s) in segment.scanAll(vector).enumerated() where !data.excludedRows.contains(r) { scored.append((segment.chunkID(row: r), s)) }
+            } else {
+                scored = segment.nearest(vector, k: k + data.excludedRows.count, ef: max(Self.beam, k))
+                    .filter { !data.excludedRows.contains($0.row) }.map { (segment.chunkID(row: $0.row), $0.score) }
             }
         }
-        return scores
+        if data.tail.count > 0 { scored += zip(data.tail.chunkIDs, data.tail.scores(vector)).map { ($0, $1) } }
+        return scored.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }.prefix(k).map(\.0)
+    }
+
+    /// Lexical scores of the best chunks that hold a query term, folded to documents.
+    public func lexicalScores(_ query: String, options: SearchOptions) throws -> DocumentScores {
+        let chunks: [(chunk: Int64, document: Int64, score: Double)]
+        switch options.lexical {
+        case .bm25: chunks = try bm25(query, k1: options.k1, b: options.b, limit: Self.lexicalShortlist)
+        case .fts5:
+            let data = try self.data()
+            chunks = try fts5(query).compactMap { c in data.document(ofChunk: c.key).map { (c.key, $0, c.value) } }
+        }
+        var out: DocumentScores = [:]
+        for c in chunks {
+            if let best = out[c.document], best.score >= c.score { continue }
+            out[c.document] = (c.score, c.chunk)
+        }
+        return out
+    }
+
+    /// BM25 (Lucene's idf): the `limit` best chunks of the segment by MaxScore, and every chunk outside it.
+    func bm25(_ query: String, k1: Double, b: Double, limit: Int) throws -> [(chunk: Int64, document: Int64, score: Double)] {
+        let data = try self.data()
+        let n = Double(data.chunkCount), average = max(data.averageLength, 1)
+        var terms: [(postings: engram_term_postings, weight: Double)] = []
+        var outside: [Int64: Double] = [:]
+        // A term repeated in the query counts once per repetition, as in Lucene and bm25s.
+        for (term, queryCount) in analyzer.termCounts(query) {
+            let mapped = data.segment?.postings(term)
+            let rest = try store.postings(term, after: data.covered, changed: data.changedLive)
+            let df = Double(Int(mapped?.count ?? 0) + rest.count)
+            guard df > 0 else { continue }
+            let idf = log(1 + (n - df + 0.5) / (df + 0.5)) * Double(queryCount)
+            if let mapped { terms.append((mapped, idf)) }
+            for (chunk, tf) in rest {
+                guard let dl = data.tailLength[chunk] else { continue }
+                let t = Double(tf)
+                outside[chunk, default: 0] += idf * t * (k1 + 1) / (t + k1 * (1 - b + b * Double(dl) / average))
+            }
+        }
+        var out: [(chunk: Int64, document: Int64, score: Double)] = []
+        if let segment = data.segment {
+            for hit in segment.bm25Top(terms, average: average, k1: k1, b: b, excluded: data.excludedBits, k: limit) {
+                out.append((segment.chunkID(row: hit.row), segment.documentID(row: hit.row), hit.score))
+            }
+        }
+        for (chunk, s) in outside { if let d = data.tailDocument[chunk] { out.append((chunk, d, s)) } }
+        return out
+    }
+
+    /// BM25 of given chunks (a shown document's passages), each scored exactly.
+    func bm25(_ query: String, chunks: [Int64], k1: Double, b: Double) throws -> [Int64: Double] {
+        let data = try self.data()
+        let n = Double(data.chunkCount), average = max(data.averageLength, 1)
+        var out: [Int64: Double] = [:]
+        for (term, queryCount) in analyzer.termCounts(query) {
+            let df = Double(Int(data.segment?.postings(term)?.count ?? 0)
+                            + (try store.postings(term, after: data.covered, changed: data.changedLive).count))
+            guard df > 0 else { continue }
+            let idf = log(1 + (n - df + 0.5) / (df + 0.5)) * Double(queryCount)
+            for (chunk, tf) in try store.termFrequencies(term, chunks: chunks) {
+                guard let dl = data.length(ofChunk: chunk) else { continue }
+                let t = Double(tf)
+                out[chunk, default: 0] += idf * t * (k1 + 1) / (t + k1 * (1 - b + b * Double(dl) / average))
+            }
+        }
+        return out
     }
 
     /// FTS5's bm25() with the query's words quoted and OR-ed, so no query text is FTS syntax.

@@ -26,6 +26,16 @@ public enum Fusion: String, CaseIterable, Sendable, Codable {
     case rrf
 }
 
+/// How the semantic side finds the nearest chunks.
+public enum VectorSearch: String, CaseIterable, Sendable, Codable {
+    /// Exact below `Searcher.approximateFrom` chunks, the graph above.
+    case auto
+    /// Every chunk's cosine (`--exact`).
+    case exact
+    /// The graph at any size (`eval beir --ann`).
+    case approximate
+}
+
 /// Search parameters. Defaults are the measured best (see the README's quality table).
 public struct SearchOptions: Sendable {
     public var mode: SearchMode = .hybrid
@@ -43,6 +53,7 @@ public struct SearchOptions: Sendable {
     public var b = 0.4
     /// Passages shown per document (the best first); 1 shows a document's best passage only.
     public var perFile = 1
+    public var vectorSearch: VectorSearch = .auto
 
     public init() {}
 }

@@ -7,7 +7,7 @@ import Foundation
 ///
 ///     query (+ expansion from memory) → semantic side, lexical side → filters → fusion → ranked hits
 ///
-/// Semantic: exact cosine over every chunk vector. Lexical: BM25 over stemmed terms. Hybrid: both,
+/// Semantic: cosine with the chunk vectors, every one or the graph's shortlist. Lexical: top-k BM25 over stemmed terms. Hybrid: both,
 /// fused. A document scores as its best chunk. With `explain`, the same filtered candidates are also
 /// ranked without the expansion, so "rank without memory" is what a search without memory shows.
 public final class Searcher {
@@ -17,11 +17,8 @@ public final class Searcher {
     /// Called once per process with a line about damage the index can live with (such as bad vectors).
     public var warn: (String) -> Void = { _ in }
 
-    private var cachedVectors: VectorIndex?
-    private var cachedDocuments: [Int64: IndexStore.Document]?
-    private var cachedLengths: (lengths: [Int64: Int], average: Double)?
-    private var cachedDocumentOf: [Int64: Int64]?
-    private var cachedRowOf: [Int64: Int]?
+    private var cachedData: SearchData?
+    private var cachedDocuments: [Int64: IndexStore.Document] = [:]
 
     public init(store: IndexStore, encoder: SentenceEncoder) throws {
         self.store = store
@@ -31,53 +28,36 @@ public final class Searcher {
 
     // MARK: Index data, read once per process
 
-    /// The chunk matrix.
-    public func vectors() throws -> VectorIndex {
-        if let v = cachedVectors { return v }
-        let loaded = try store.loadVectors(dimension: encoder.dimension)
-        if !loaded.damaged.isEmpty {
-            warn("\(loaded.damaged.count) damaged vector\(loaded.damaged.count == 1 ? "" : "s") in \(store.path) left out of search "
-                 + "(chunk \(loaded.damaged.prefix(3).map(String.init).joined(separator: ", "))\(loaded.damaged.count > 3 ? ", …" : "")): "
-                 + "run `engram check --repair --index \(store.path)`")
-        }
-        let v = VectorIndex(dimension: encoder.dimension, chunkIDs: loaded.chunkIDs, documentIDs: loaded.documentIDs, matrix: loaded.matrix)
-        cachedVectors = v
-        return v
+    /// The segment and the chunks outside it, from one snapshot.
+    func data() throws -> SearchData {
+        if let d = cachedData { return d }
+        let d = try store.read { try SearchData(store: store, dimension: encoder.dimension, warn: warn) }
+        cachedData = d
+        return d
     }
 
+    /// Loads what search reads once per process (a long-lived reader does it before its first request).
+    public func prepare() throws { _ = try data() }
+
+    /// How many chunks search sees.
+    public func chunkCount() throws -> Int { try data().chunkCount }
+
+    /// One document's row, read on first use.
+    public func document(_ id: Int64) throws -> IndexStore.Document? {
+        if let d = cachedDocuments[id] { return d }
+        guard let d = try store.document(id: id) else { return nil }
+        cachedDocuments[id] = d
+        return d
+    }
+
+    /// Every document row (a whole-index read: for tools, not for the search path).
     public func documents() throws -> [Int64: IndexStore.Document] {
-        if let d = cachedDocuments { return d }
-        let d = Dictionary(uniqueKeysWithValues: try store.read { try store.documents() }.map { ($0.id, $0) })
-        cachedDocuments = d
-        return d
+        Dictionary(uniqueKeysWithValues: try store.read { try store.documents() }.map { ($0.id, $0) })
     }
 
-    func lexicalLengths() throws -> (lengths: [Int64: Int], average: Double) {
-        if let l = cachedLengths { return l }
-        let l = try store.lexicalLengths()
-        cachedLengths = l
-        return l
-    }
-
-    /// chunk id → document id.
-    func documentOfChunk() throws -> [Int64: Int64] {
-        if let d = cachedDocumentOf { return d }
-        let index = try vectors()
-        var d: [Int64: Int64] = [:]
-        d.reserveCapacity(index.count)
-        for row in 0..<index.count { d[index.chunkIDs[row]] = index.documentIDs[row] }
-        cachedDocumentOf = d
-        return d
-    }
-
-    /// The stored vector of a chunk, from the in-memory matrix.
+    /// The stored vector of a chunk.
     public func chunkVector(_ chunkID: Int64) throws -> [Float]? {
-        let index = try vectors()
-        if cachedRowOf == nil {
-            cachedRowOf = Dictionary(uniqueKeysWithValues: index.chunkIDs.enumerated().map { ($1, $0) })
-        }
-        guard let row = cachedRowOf![chunkID] else { return nil }
-        return index.row(row)
+        try data().vector(ofChunk: chunkID)
     }
 
     // MARK: The pipeline
@@ -98,16 +78,7 @@ public final class Searcher {
         let options = request.options, expansion = request.expansion
         let expanded = !expansion.isEmpty
 
-        // 1. Semantic side: the query's embedding, pulled towards the expansion's.
-        var semantic: DocumentScores = [:], semantic0: DocumentScores = [:]
-        var queryVector: [Float] = []
-        if options.mode != .lexical {
-            let q = timed("embed") { request.vector ?? encoder.encode(request.text) }
-            queryVector = expanded ? Self.expand(q, expansion) : q
-            semantic = try timed("semantic") { try semanticScores(queryVector) }
-            semantic0 = expanded && request.explain ? try timed("base") { try semanticScores(q) } : semantic
-        }
-        // 2. Lexical side: the query's BM25 plus each expansion term's, rescaled to the query's.
+        // 1. Lexical side: the query's BM25 plus each expansion term's, rescaled to the query's.
         var lexical: DocumentScores = [:], lexical0: DocumentScores = [:]
         if options.mode != .semantic {
             lexical0 = try timed("lexical") { try lexicalScores(request.text, options: options) }
@@ -131,17 +102,39 @@ public final class Searcher {
                 }
             }
         }
+        // 2. Semantic side: the query's embedding, pulled towards the expansion's; the lexical side's
+        // documents are scored too, so each candidate has both sides.
+        var semantic: DocumentScores = [:], semantic0: DocumentScores = [:]
+        var queryVector: [Float] = []
+        var q: [Float] = []
+        if options.mode != .lexical {
+            q = timed("embed") { request.vector ?? encoder.encode(request.text) }
+            queryVector = expanded ? Self.expand(q, expansion) : q
+            semantic = try timed("semantic") { try semanticScores(queryVector, also: Set(lexical.keys), options: options) }
+            semantic0 = expanded && request.explain
+                ? try timed("base") { try semanticScores(q, also: Set(lexical0.keys), options: options) } : semantic
+        }
         // 3. Filters, before fusion: normalisation and ranks are those of the documents the user asked for.
         let filter = Filter(options)
         if filter.active {
-            let docs = try documents()
-            timed("filter") {
-                func keep(_ scores: DocumentScores) -> DocumentScores { scores.filter { docs[$0.key].map(filter.accepts) ?? false } }
-                semantic = keep(semantic)
-                lexical = keep(lexical)
+            try timed("filter") {
+                func keep(_ scores: DocumentScores) throws -> DocumentScores {
+                    try scores.filter { try document($0.key).map(filter.accepts) ?? false }
+                }
+                // The graph's candidates may hold too few documents of the filter's: then every chunk is scored.
+                if options.mode != .lexical, let segment = try data().segment, usesGraph(options, segment) {
+                    var exact = options
+                    exact.vectorSearch = .exact
+                    if try keep(semantic).count < options.limit {
+                        semantic = try semanticScores(queryVector, options: exact)
+                        if expanded && request.explain { semantic0 = try semanticScores(q, options: exact) }
+                    }
+                }
+                semantic = try keep(semantic)
+                lexical = try keep(lexical)
                 if request.explain && expanded {
-                    semantic0 = keep(semantic0)
-                    lexical0 = keep(lexical0)
+                    semantic0 = try keep(semantic0)
+                    lexical0 = try keep(lexical0)
                 }
             }
         }
@@ -179,8 +172,7 @@ public final class Searcher {
     public func search(_ request: SearchRequest) throws -> SearchResponse {
         var timings: [String: Double] = [:]
         let start = DispatchTime.now()
-        _ = try vectors()
-        _ = try documents()
+        try prepare()
         timings["load"] = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
         let r = try ranking(request, timings: &timings)
         var hits = try self.hits(r.top, query: request.text, semantic: r.semantic, lexical: r.lexical, options: request.options)
@@ -210,8 +202,7 @@ public final class Searcher {
     /// The ranked documents alone (no chunk text), for evaluation.
     public func rank(_ request: SearchRequest) throws -> [(path: String, score: Double)] {
         var timings: [String: Double] = [:]
-        let docs = try documents()
-        return try ranking(request, timings: &timings).top.compactMap { entry in docs[entry.key].map { ($0.path, entry.value) } }
+        return try ranking(request, timings: &timings).top.compactMap { entry in try document(entry.key).map { ($0.path, entry.value) } }
     }
 
     /// The ranked documents alone; `vector` skips embedding the query.
@@ -222,11 +213,10 @@ public final class Searcher {
     /// Hits for ranked documents: their rows and best chunks, read for these documents only.
     func hits(_ top: [(key: Int64, value: Double)], query: String, semantic: DocumentScores, lexical: DocumentScores,
               options: SearchOptions) throws -> [SearchHit] {
-        let docs = try documents()
         let preferLexical = options.mode == .lexical || (options.mode == .hybrid && options.alpha < 0.5)
         return try store.read {
             try top.enumerated().compactMap { rank, entry -> SearchHit? in
-                guard let doc = docs[entry.key] else { return nil }
+                guard let doc = try document(entry.key) else { return nil }
                 let d = entry.key
                 let id = (preferLexical ? lexical[d]?.chunkID : nil) ?? semantic[d]?.chunkID ?? lexical[d]?.chunkID
                 guard let id, let chunk = try store.chunk(id: id) else { return nil }

@@ -1,14 +1,18 @@
 import Foundation
 
-/// Every chunk vector of an index in one contiguous row-major `[rows, dimension]` matrix,
+/// Chunk vectors (those outside the search segment, or all of a small index's) in one contiguous row-major `[rows, dimension]` matrix,
 /// scanned exactly (no approximation) with explicit SIMD.
 public struct VectorIndex: Sendable {
     public let dimension: Int
     public let chunkIDs: [Int64]
     public let documentIDs: [Int64]
     let matrix: [Float]
+    private let rowOf: [Int64: Int]
 
     public var count: Int { chunkIDs.count }
+
+    /// The row of a chunk.
+    public func row(ofChunk id: Int64) -> Int? { rowOf[id] }
 
     public init(dimension: Int, chunkIDs: [Int64], documentIDs: [Int64], matrix: [Float]) {
         precondition(matrix.count == chunkIDs.count * dimension)
@@ -16,6 +20,7 @@ public struct VectorIndex: Sendable {
         self.chunkIDs = chunkIDs
         self.documentIDs = documentIDs
         self.matrix = matrix
+        rowOf = Dictionary(chunkIDs.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
     }
 
     /// One row of the matrix.

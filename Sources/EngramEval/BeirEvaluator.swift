@@ -11,12 +11,15 @@ public struct BeirResult: Sendable, Codable {
     public var ndcg10: Double
     public var recall100: Double
     public var mrr10: Double
+    /// With the graph (`--ann`): the graph's top-10 chunks against the exact scan's, per query.
+    public var annRecall10: Double?
 
     enum CodingKeys: String, CodingKey {
         case dataset, mode, queries
         case ndcg10 = "ndcg@10"
         case recall100 = "recall@100"
         case mrr10 = "mrr@10"
+        case annRecall10 = "ann_recall@10"
     }
 }
 
@@ -73,6 +76,7 @@ public struct BeirEvaluator {
             try indexer.index(documents: pending, summary: &summary)
             progress(done, total)
         }
+        try store.refreshSearchSegment()
     }
 
     /// Runs every judged query and averages the metrics.
@@ -91,7 +95,16 @@ public struct BeirEvaluator {
             mrr += Metrics.mrr(ranking: ranking, judgments: judgments, k: 10)
         }
         let n = Double(max(judged.count, 1))
-        return BeirResult(dataset: collection.name, mode: options.mode.rawValue, queries: judged.count,
-                          ndcg10: ndcg / n, recall100: recall / n, mrr10: mrr / n)
+        var result = BeirResult(dataset: collection.name, mode: options.mode.rawValue, queries: judged.count,
+                                ndcg10: ndcg / n, recall100: recall / n, mrr10: mrr / n)
+        if options.vectorSearch == .approximate, !vectors.isEmpty {
+            var found = 0.0
+            for v in vectors {
+                let exact = Set(try searcher.nearestChunks(v, k: 10, exact: true))
+                found += Double(try searcher.nearestChunks(v, k: 10, exact: false).filter(exact.contains).count) / Double(max(exact.count, 1))
+            }
+            result.annRecall10 = found / Double(vectors.count)
+        }
+        return result
     }
 }

@@ -53,8 +53,7 @@ public actor EngineService {
         searcher.warn = warn
         let version = try searcher.store.dataVersion()
         _ = try searcher.store.read {
-            _ = try searcher.vectors()
-            _ = try searcher.documents()
+            try searcher.prepare()
         }
         loaded = (version, Date())
         reader = searcher
@@ -138,8 +137,8 @@ public actor EngineService {
     public func document(path: String, lines: ClosedRange<Int>? = nil, context: Int = 0) throws -> DocumentText {
         guard context >= 0 else { throw ServiceError.invalid("context must be 0 or more (got \(context))") }
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
-        let documents = try searcher().documents().values
-        guard let doc = documents.first(where: { $0.path == absolute }) ?? documents.first(where: { $0.path == path }) else {
+        let store = try searcher().store
+        guard let doc = try store.read({ try store.document(path: absolute) ?? store.document(path: path) }) else {
             throw ServiceError.notIndexed(path: path)
         }
         let data: Data

@@ -169,10 +169,16 @@ public final class Statement {
         guard let p = sqlite3_column_text(raw, column) else { return "" }
         return String(cString: p)
     }
-    /// Copies a BLOB column's bytes into `body`'s buffer without an intermediate `Data`.
-    public func withBlob<T>(_ column: Int32, _ body: (UnsafeRawBufferPointer) -> T) -> T {
+    /// A TEXT column's UTF-8 bytes, valid inside `body` only.
+    public func withTextBytes<T>(_ column: Int32, _ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
+        let p = sqlite3_column_text(raw, column)
         let count = Int(sqlite3_column_bytes(raw, column))
-        guard let p = sqlite3_column_blob(raw, column) else { return body(UnsafeRawBufferPointer(start: nil, count: 0)) }
-        return body(UnsafeRawBufferPointer(start: p, count: count))
+        return try body(UnsafeRawBufferPointer(start: p, count: p == nil ? 0 : count))
+    }
+    /// Copies a BLOB column's bytes into `body`'s buffer without an intermediate `Data`.
+    public func withBlob<T>(_ column: Int32, _ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
+        let count = Int(sqlite3_column_bytes(raw, column))
+        guard let p = sqlite3_column_blob(raw, column) else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        return try body(UnsafeRawBufferPointer(start: p, count: count))
     }
 }

@@ -25,6 +25,19 @@ extension IndexStore {
         return try s.step() ? document(s) : nil
     }
 
+    /// The distinct document types the index holds.
+    public func documentTypes() throws -> [String] {
+        let s = try db.statement("SELECT DISTINCT type FROM documents")
+        var out: [String] = []
+        while try s.step() { out.append(s.text(0)) }
+        return out
+    }
+
+    /// Whether some document's path ends in `.ext` (any case).
+    public func hasDocument(withExtension ext: String) throws -> Bool {
+        try db.scalarInt("SELECT EXISTS(SELECT 1 FROM documents WHERE lower(path) LIKE '%.' || ?)", [.text(ext.lowercased())]) == 1
+    }
+
     private func document(_ s: Statement) -> Document {
         Document(id: s.int(0), path: s.text(1), size: s.int(2), mtime: s.double(3), hash: s.text(4),
                  type: s.text(5), title: s.text(6), indexedAt: s.double(7))
@@ -89,13 +102,16 @@ extension IndexStore {
               lineEnd: Int(s.int(5)), tokenCount: Int(s.int(6)), textHash: s.text(7))
     }
 
-    /// Stores a chunk with its vector and lexical term counts.
+    /// Stores a chunk with its vector and lexical term counts. Its id is above every id the search segment
+    /// covers, even deleted ones, so the segment never mistakes a new chunk for one it holds.
     @discardableResult
     public func insertChunk(_ c: Chunk, vector: [Float], terms: [String: Int], lexLength: Int) throws -> Int64 {
         try requireWrite()
         try db.run("""
-            INSERT INTO chunks(document_id, ordinal, text, line_start, line_end, token_count, text_hash, lex_length)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO chunks(id, document_id, ordinal, text, line_start, line_end, token_count, text_hash, lex_length)
+            VALUES (max(coalesce((SELECT max(id) FROM chunks), 0),
+                        coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'segment_covered'), 0)) + 1,
+                    ?, ?, ?, ?, ?, ?, ?, ?)
             """, [.int(c.documentID), .int(Int64(c.ordinal)), .text(c.text), .int(Int64(c.lineStart)), .int(Int64(c.lineEnd)),
                   .int(Int64(c.tokenCount)), .text(c.textHash), .int(Int64(lexLength))])
         let id = db.lastInsertRowID

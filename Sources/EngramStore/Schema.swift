@@ -82,6 +82,32 @@ enum Schema {
         DROP TABLE memory_entries;
         DROP TABLE memory_profiles;
         """,
+        // 3 → 4: the search segment beside the file (EngramSearchIndex) covers chunks up to meta
+        // 'segment_covered'; chunks it covers that are deleted or whose vector changes are listed here,
+        // so search reads them from this file instead. Chunk ids never go back below the covered one.
+        """
+        CREATE TABLE changed_chunks(chunk_id INTEGER PRIMARY KEY);
+        CREATE TRIGGER chunks_changed_delete AFTER DELETE ON chunks
+            WHEN old.id <= coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'segment_covered'), 0)
+        BEGIN
+            INSERT OR IGNORE INTO changed_chunks(chunk_id) VALUES (old.id);
+        END;
+        CREATE TRIGGER vectors_changed_insert AFTER INSERT ON vectors
+            WHEN new.chunk_id <= coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'segment_covered'), 0)
+        BEGIN
+            INSERT OR IGNORE INTO changed_chunks(chunk_id) VALUES (new.chunk_id);
+        END;
+        CREATE TRIGGER vectors_changed_update AFTER UPDATE ON vectors
+            WHEN new.chunk_id <= coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'segment_covered'), 0)
+        BEGIN
+            INSERT OR IGNORE INTO changed_chunks(chunk_id) VALUES (new.chunk_id);
+        END;
+        CREATE TRIGGER vectors_changed_delete AFTER DELETE ON vectors
+            WHEN old.chunk_id <= coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'segment_covered'), 0)
+        BEGIN
+            INSERT OR IGNORE INTO changed_chunks(chunk_id) VALUES (old.chunk_id);
+        END;
+        """,
     ]
 
     static var version: Int { migrations.count }

@@ -46,18 +46,27 @@ extension BenchCommand {
             let store = try IndexStore(path: indexPath, access: .write(create: true, wait: Stores.waitPolicy(indexPath, noWait: false)))
             let indexer = try Indexer(store: store, encoder: encoder)
             let first = try indexer.index(folder: folder.path)
+            // The segment (graph and postings) is part of indexing: its time counts in the throughput.
+            let segmentStart = Date()
+            let segment = try store.refreshSearchSegment(force: true)
+            let segmentSeconds = Date().timeIntervalSince(segmentStart)
             let again = try indexer.index(folder: folder.path)
+            let seconds = first.seconds + segmentSeconds
+            let bytes = try store.stats().bytes + Int64(segment?.bytes ?? 0)
             let result = IndexBenchResult(
-                documents: written, chunks: first.chunksEmbedded, index_seconds: first.seconds,
-                docs_per_s: Double(first.added) / first.seconds, chunks_per_s: Double(first.chunksEmbedded) / first.seconds,
-                reindex_unchanged_seconds: again.seconds, index_bytes: try store.stats().bytes,
+                documents: written, chunks: first.chunksEmbedded, index_seconds: seconds,
+                docs_per_s: Double(first.added) / seconds, chunks_per_s: Double(first.chunksEmbedded) / seconds,
+                segment_seconds: segmentSeconds, segment_share: segmentSeconds / max(first.seconds, 1e-9),
+                reindex_unchanged_seconds: again.seconds, index_bytes: bytes,
+                bytes_per_chunk: first.chunksEmbedded > 0 ? Double(bytes) / Double(first.chunksEmbedded) : 0,
                 peak_rss_mb: ProcessStats.peakRSSMegabytes())
             if json {
                 try printJSON(result)
             } else {
-                print(String(format: "index: %d files, %d chunks in %.1f s: %.1f docs/s, %.1f chunks/s; index %.1f MB",
+                print(String(format: "index: %d files, %d chunks in %.1f s: %.1f docs/s, %.1f chunks/s; index %.1f MB (%.0f B/chunk)",
                              written, result.chunks, result.index_seconds, result.docs_per_s, result.chunks_per_s,
-                             Double(result.index_bytes) / 1e6))
+                             Double(result.index_bytes) / 1e6, result.bytes_per_chunk))
+                print(String(format: "search segment: %.2f s, %.1f %% of the embedding run", segmentSeconds, 100 * result.segment_share))
                 print(String(format: "re-index, nothing changed: %.3f s; peak RSS %.0f MB", again.seconds, result.peak_rss_mb))
             }
         }
@@ -97,6 +106,39 @@ extension BenchCommand {
             guard !texts.isEmpty else { throw CommandError("no queries in \(queries)") }
             let store = try IndexStore(path: index, access: .read)
             let searcher = try Searcher(store: store, encoder: try PrecisionOption.queryEncoder(model: model))
+            let m = try Self.measure(searcher: searcher, index: index, texts: texts, count: count, cold: cold, mode: mode)
+            let (warm, stages, withMemory, memoryStages, coldTimes) = (m.warm, m.stages, m.withMemory, m.memoryStages, m.cold)
+            let config = MemoryConfig()
+            let stats = try store.stats()
+            let result = SearchBenchResult(
+                documents: stats.documents, chunks: stats.chunks, mode: mode.rawValue,
+                warm_p50_ms: Self.percentile(warm, 0.5), warm_p95_ms: Self.percentile(warm, 0.95),
+                stage_p50_ms: stages.mapValues { Self.percentile($0, 0.5) },
+                memory_stage_p50_ms: memoryStages.mapValues { Self.percentile($0, 0.5) },
+                memory_p50_ms: Self.percentile(withMemory, 0.5), memory_p95_ms: Self.percentile(withMemory, 0.95),
+                cold_p50_ms: Self.percentile(coldTimes, 0.5), cold_p95_ms: Self.percentile(coldTimes, 0.95),
+                peak_rss_mb: ProcessStats.peakRSSMegabytes())
+            if json {
+                try printJSON(result)
+            } else {
+                print(String(format: "search (%@) over %d documents / %d chunks: warm p50 %.2f ms, p95 %.2f ms (%d queries); cold process p50 %.0f ms, p95 %.0f ms (%d runs); peak RSS %.0f MB",
+                             mode.rawValue, stats.documents, stats.chunks, result.warm_p50_ms, result.warm_p95_ms, count,
+                             result.cold_p50_ms, result.cold_p95_ms, cold, result.peak_rss_mb))
+                let order = ["embed", "semantic", "lexical", "rank"].filter { result.stage_p50_ms[$0] != nil }
+                print("warm stages, p50: " + order.map { String(format: "%@ %.2f ms", $0, result.stage_p50_ms[$0]!) }.joined(separator: ", "))
+                print(String(format: "with a full memory (%d entries): warm p50 %.2f ms, p95 %.2f ms: memory adds %.2f ms at the median",
+                             config.capacity + 1, result.memory_p50_ms, result.memory_p95_ms, result.memory_p50_ms - result.warm_p50_ms))
+                let memoryOrder = ["embed", "semantic", "lexical", "expansion_lexical", "rank"]
+                    .filter { result.memory_stage_p50_ms[$0] != nil }
+                print("memory stages, p50: " + memoryOrder.map { String(format: "%@ %.2f ms", $0, result.memory_stage_p50_ms[$0]!) }.joined(separator: ", "))
+            }
+        }
+
+        /// Warm searches, the same with a full memory, and cold `engram search` processes.
+        static func measure(searcher: Searcher, index: String, texts: [String], count: Int, cold: Int, mode: SearchMode,
+                            extraArguments: [String] = []) throws
+            -> (warm: [Double], stages: [String: [Double]], withMemory: [Double], memoryStages: [String: [Double]], cold: [Double])
+        {
             var options = SearchOptions()
             options.mode = mode
             _ = try searcher.search(texts[0], options: options)  // loads the matrix once
@@ -133,36 +175,14 @@ extension BenchCommand {
             for i in 0..<cold {
                 let p = Process()
                 p.executableURL = URL(fileURLWithPath: binary.hasPrefix("/") ? binary : FileManager.default.currentDirectoryPath + "/" + binary)
-                p.arguments = ["search", texts[i % texts.count], "--index", index, "--mode", mode.rawValue, "--json"]
+                p.arguments = ["search", texts[i % texts.count], "--index", index, "--mode", mode.rawValue, "--json"] + extraArguments
                 p.standardOutput = FileHandle.nullDevice
                 let start = DispatchTime.now()
                 try p.run()
                 p.waitUntilExit()
                 coldTimes.append(Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6)
             }
-            let stats = try store.stats()
-            let result = SearchBenchResult(
-                documents: stats.documents, chunks: stats.chunks, mode: mode.rawValue,
-                warm_p50_ms: Self.percentile(warm, 0.5), warm_p95_ms: Self.percentile(warm, 0.95),
-                stage_p50_ms: stages.mapValues { Self.percentile($0, 0.5) },
-                memory_stage_p50_ms: memoryStages.mapValues { Self.percentile($0, 0.5) },
-                memory_p50_ms: Self.percentile(withMemory, 0.5), memory_p95_ms: Self.percentile(withMemory, 0.95),
-                cold_p50_ms: Self.percentile(coldTimes, 0.5), cold_p95_ms: Self.percentile(coldTimes, 0.95),
-                peak_rss_mb: ProcessStats.peakRSSMegabytes())
-            if json {
-                try printJSON(result)
-            } else {
-                print(String(format: "search (%@) over %d documents / %d chunks: warm p50 %.2f ms, p95 %.2f ms (%d queries); cold process p50 %.0f ms, p95 %.0f ms (%d runs); peak RSS %.0f MB",
-                             mode.rawValue, stats.documents, stats.chunks, result.warm_p50_ms, result.warm_p95_ms, count,
-                             result.cold_p50_ms, result.cold_p95_ms, cold, result.peak_rss_mb))
-                let order = ["embed", "semantic", "lexical", "rank"].filter { result.stage_p50_ms[$0] != nil }
-                print("warm stages, p50: " + order.map { String(format: "%@ %.2f ms", $0, result.stage_p50_ms[$0]!) }.joined(separator: ", "))
-                print(String(format: "with a full memory (%d entries): warm p50 %.2f ms, p95 %.2f ms: memory adds %.2f ms at the median",
-                             config.capacity + 1, result.memory_p50_ms, result.memory_p95_ms, result.memory_p50_ms - result.warm_p50_ms))
-                let memoryOrder = ["embed", "semantic", "lexical", "expansion_lexical", "rank"]
-                    .filter { result.memory_stage_p50_ms[$0] != nil }
-                print("memory stages, p50: " + memoryOrder.map { String(format: "%@ %.2f ms", $0, result.memory_stage_p50_ms[$0]!) }.joined(separator: ", "))
-            }
+            return (warm, stages, withMemory, memoryStages, coldTimes)
         }
 
         static func percentile(_ xs: [Double], _ p: Double) -> Double {
@@ -179,8 +199,12 @@ struct IndexBenchResult: Encodable {
     let index_seconds: Double
     let docs_per_s: Double
     let chunks_per_s: Double
+    /// Building the search segment, and its share of the embedding run.
+    let segment_seconds: Double
+    let segment_share: Double
     let reindex_unchanged_seconds: Double
     let index_bytes: Int64
+    let bytes_per_chunk: Double
     let peak_rss_mb: Double
 }
 

@@ -39,7 +39,10 @@ struct EvalCommand: AsyncParsableCommand {
         @Option(help: "Model folder (default: $ENGRAM_MODEL, else the installed default model).")
         var model: String?
 
-        @Flag(help: "Print JSON: {\"dataset\", \"mode\", \"queries\", \"ndcg@10\", \"recall@100\", \"mrr@10\"}.")
+        @Flag(help: "Search the vector graph at any size (default: only from 50,000 chunks) and report its recall@10 against the exact scan.")
+        var ann = false
+
+        @Flag(help: "Print JSON: {\"dataset\", \"mode\", \"queries\", \"ndcg@10\", \"recall@100\", \"mrr@10\"} (and \"ann_recall@10\" with --ann).")
         var json = false
 
         func run() async throws {
@@ -54,12 +57,14 @@ struct EvalCommand: AsyncParsableCommand {
             for m in allModes ? SearchMode.allCases : [mode] {
                 var options = tuning.options
                 options.mode = m
+                if ann { options.vectorSearch = .approximate }
                 let result = try evaluator.evaluate(searcher: searcher, options: options)
                 if json {
                     try printJSONLine(result)
                 } else {
                     print(String(format: "%@  %-8@  %d queries  nDCG@10 %.4f  Recall@100 %.4f  MRR@10 %.4f",
-                                 result.dataset, result.mode, result.queries, result.ndcg10, result.recall100, result.mrr10))
+                                 result.dataset, result.mode, result.queries, result.ndcg10, result.recall100, result.mrr10)
+                          + (result.annRecall10.map { String(format: "  graph recall@10 %.4f", $0) } ?? ""))
                 }
             }
         }

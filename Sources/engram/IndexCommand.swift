@@ -125,6 +125,7 @@ struct IndexCommand: AsyncParsableCommand {
             try store.write { try store.addRoot(root) }
         }
         progress.finish()
+        try store.refreshSearchSegment()
         total.seconds = Date().timeIntervalSince(started)
         if json {
             try printJSON(IndexReport(index: indexPath, summary: total))

@@ -87,6 +87,9 @@ struct SearchCommand: AsyncParsableCommand {
     @Flag(name: [.customShort("l"), .customLong("paths")], help: "Print only the results' paths, one per line.")
     var paths = false
 
+    @Flag(help: "Score every chunk's vector instead of searching the vector graph (the default from 50,000 chunks).")
+    var exact = false
+
     @Flag(help: "Print one JSON object (with memory's explanation when memory is on).")
     var json = false
 
@@ -134,6 +137,7 @@ struct SearchCommand: AsyncParsableCommand {
         options.mode = mode
         options.limit = n
         options.perFile = perFile
+        if exact { options.vectorSearch = .exact }
         options.pathGlob = path
         options.types = type
         options.since = since.flatMap(DateParsing.parse)
@@ -185,12 +189,13 @@ struct SearchCommand: AsyncParsableCommand {
     /// A --type must be a kind (text, markdown, html, code, data, pdf) or an extension the index holds.
     func checkTypes(_ searcher: Searcher) throws {
         guard !type.isEmpty else { return }
-        let documents = try searcher.documents().values
-        let kinds = Set(DocumentType.allCases.map(\.rawValue)).union(documents.map(\.type))
-        let extensions = Set(documents.map { ($0.path as NSString).pathExtension.lowercased() }.filter { !$0.isEmpty })
+        let store = searcher.store
+        let kinds = Set(DocumentType.allCases.map(\.rawValue)).union(try store.read { try store.documentTypes() })
         for t in type {
             let wanted = t.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "."))
-            guard !kinds.contains(wanted) && !extensions.contains(wanted) else { continue }
+            guard !kinds.contains(wanted), !(try store.read { try store.hasDocument(withExtension: wanted) }) else { continue }
+            let documents = try searcher.documents().values
+            let extensions = Set(documents.map { ($0.path as NSString).pathExtension.lowercased() }.filter { !$0.isEmpty })
             throw Usage.error("--type: no document of type \"\(t)\" (kinds: \(kinds.sorted().joined(separator: ", ")); "
                               + "extensions in this index: \(extensions.sorted().prefix(30).joined(separator: ", ")))")
         }

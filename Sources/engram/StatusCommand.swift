@@ -89,6 +89,7 @@ struct RemoveCommand: AsyncParsableCommand {
             try store.removeRoots(under: target)
             return try store.deleteDocuments(under: target)
         }
+        try store.refreshSearchSegment()
         if json {
             try printJSON(["removed": removed])
         } else {
