@@ -78,6 +78,6 @@ let package = Package(
         ),
 
         .testTarget(name: "EngramEmbeddingTests", dependencies: ["EngramEmbedding"]),
-        .testTarget(name: "EngramEngineTests", dependencies: ["EngramEngine", "EngramEval", "EngramMemory", "EngramReports"]),
+        .testTarget(name: "EngramEngineTests", dependencies: ["EngramEngine", "EngramEval", "EngramMemory", "EngramReports", "EngramSearchIndex"]),
     ]
 )

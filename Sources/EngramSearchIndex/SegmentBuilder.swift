@@ -66,6 +66,8 @@ public enum SegmentBuilder {
         let previous = (try? Segment(path: path)).flatMap { try? matches($0, store: store, dimension: dimension) == true ? $0 : nil }
         var result = Result()
         let indexID = try store.meta("id") ?? ""
+        // The temporary file exists for the whole build: a crash at any point leaves it, never a half-written segment.
+        let writer = try SegmentWriter(path: temporary)
         let covered: Int64 = try store.read {
             // 1. Rows: every chunk, by id.
             var ids: [Int64] = [], documents: [Int64] = [], lengths: [UInt32] = []
@@ -80,6 +82,8 @@ public enum SegmentBuilder {
 
             // 2. The graph: patched from the previous segment, or built anew.
             let changed = Set(try store.changedChunks())
+            var finished = false
+            defer { if !finished { writer.abandon() } }
             let (graph, incremental, insertedAbove, reinserted) = try Self.graph(
                 previous: previous, ids: ids, changed: changed, dimension: dimension, result: &result)
             defer { engram_graph_free(graph) }
@@ -101,16 +105,13 @@ public enum SegmentBuilder {
             }
 
             // 4. The file.
-            let writer = try SegmentWriter(path: temporary)
             do {
                 try writer.write(ids: ids, documents: documents, lengths: lengths, rowNode: rowNode, graph: graph, view: view)
                 try writer.writePostings(store: store, ids: ids)
                 try writer.finish(dimension: dimension, covered: ids.last ?? 0, totalLength: totalLength, hasGraph: !ids.isEmpty,
                                   view: view, damaged: damaged, indexID: indexID)
-            } catch {
-                writer.abandon()
-                throw error
             }
+            finished = true
             return ids.last ?? 0
         }
         // Chunk ids stay above `covered` before the file appears; the changes it folds in are cleared after.

@@ -22,8 +22,12 @@ final class SegmentWriter {
         try put(bytes: [UInt8](repeating: 0, count: SegmentLayout.headerSize))
     }
 
+    private var closed = false
+
+    /// Closes and deletes the temporary file (after a failure).
     func abandon() {
-        fclose(file)
+        if !closed { fclose(file) }
+        closed = true
         unlink(path)
     }
 
@@ -170,11 +174,10 @@ final class SegmentWriter {
         guard fflush(file) == 0, fseek(file, 0, SEEK_SET) == 0,
               header.withUnsafeBytes({ fwrite($0.baseAddress, 1, $0.count, file) }) == header.count,
               fflush(file) == 0, fsync(fileno(file)) == 0 else {
-            let reason = String(cString: strerror(errno))
-            abandon()
-            throw SegmentError.buildFailed(path: path, reason: reason)
+            throw SegmentError.buildFailed(path: path, reason: String(cString: strerror(errno)))
         }
         fclose(file)
+        closed = true
     }
     private var rowsWritten = 0
 }
