@@ -84,28 +84,29 @@ enum Schema {
         """,
         // 3 → 4: the search segment beside the file (EngramSearchIndex) covers chunks up to meta
         // 'segment_covered'; chunks it covers that are deleted or whose vector changes are listed here,
-        // so search reads them from this file instead. Chunk ids never go back below the covered one.
+        // so search reads them from this file instead. Chunk ids never go back below the covered one. (No
+        // INSERT OR IGNORE: an outer upsert's conflict handling would override it.)
         """
-        CREATE TABLE changed_chunks(chunk_id INTEGER PRIMARY KEY);
-        CREATE TRIGGER chunks_changed_delete AFTER DELETE ON chunks
+        CREATE TABLE IF NOT EXISTS changed_chunks(chunk_id INTEGER PRIMARY KEY);
+        CREATE TRIGGER IF NOT EXISTS chunks_changed_delete AFTER DELETE ON chunks
             WHEN old.id <= coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'segment_covered'), 0)
         BEGIN
-            INSERT OR IGNORE INTO changed_chunks(chunk_id) VALUES (old.id);
+            INSERT INTO changed_chunks(chunk_id) SELECT old.id WHERE NOT EXISTS (SELECT 1 FROM changed_chunks WHERE chunk_id = old.id);
         END;
-        CREATE TRIGGER vectors_changed_insert AFTER INSERT ON vectors
+        CREATE TRIGGER IF NOT EXISTS vectors_changed_insert AFTER INSERT ON vectors
             WHEN new.chunk_id <= coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'segment_covered'), 0)
         BEGIN
-            INSERT OR IGNORE INTO changed_chunks(chunk_id) VALUES (new.chunk_id);
+            INSERT INTO changed_chunks(chunk_id) SELECT new.chunk_id WHERE NOT EXISTS (SELECT 1 FROM changed_chunks WHERE chunk_id = new.chunk_id);
         END;
-        CREATE TRIGGER vectors_changed_update AFTER UPDATE ON vectors
+        CREATE TRIGGER IF NOT EXISTS vectors_changed_update AFTER UPDATE ON vectors
             WHEN new.chunk_id <= coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'segment_covered'), 0)
         BEGIN
-            INSERT OR IGNORE INTO changed_chunks(chunk_id) VALUES (new.chunk_id);
+            INSERT INTO changed_chunks(chunk_id) SELECT new.chunk_id WHERE NOT EXISTS (SELECT 1 FROM changed_chunks WHERE chunk_id = new.chunk_id);
         END;
-        CREATE TRIGGER vectors_changed_delete AFTER DELETE ON vectors
+        CREATE TRIGGER IF NOT EXISTS vectors_changed_delete AFTER DELETE ON vectors
             WHEN old.chunk_id <= coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'segment_covered'), 0)
         BEGIN
-            INSERT OR IGNORE INTO changed_chunks(chunk_id) VALUES (old.chunk_id);
+            INSERT INTO changed_chunks(chunk_id) SELECT old.chunk_id WHERE NOT EXISTS (SELECT 1 FROM changed_chunks WHERE chunk_id = old.chunk_id);
         END;
         """,
     ]

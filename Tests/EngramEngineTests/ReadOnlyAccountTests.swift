@@ -14,6 +14,8 @@ import Testing
         let index = folder.appendingPathComponent("shared.sqlite").path
         #expect(try EngineSupport.run(["index", docs.path, "--index", index, "--quiet"]).0 == 0)
         try fm.setAttributes([.posixPermissions: 0o644], ofItemAtPath: index)
+        // The owner's files: the index, its writer lock and its search segment.
+        #expect(try fm.contentsOfDirectory(atPath: folder.path).sorted() == ["shared.sqlite", "shared.sqlite.lock", "shared.sqlite.segment"])
 
         // nobody's own memory folder, which it may write.
         let home = box.root.appendingPathComponent("nobody-home")
@@ -35,7 +37,7 @@ import Testing
         #expect(err2.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").count == 1, "\(err2)")
 
         // Nothing was left beside the index, and the owner indexes it again.
-        #expect(try fm.contentsOfDirectory(atPath: folder.path).sorted() == ["shared.sqlite", "shared.sqlite.lock"])
+        #expect(try fm.contentsOfDirectory(atPath: folder.path).sorted() == ["shared.sqlite", "shared.sqlite.lock", "shared.sqlite.segment"])
         try EngineSupport.write("# Tides again\n\nA new note about the tides.\n", to: docs.appendingPathComponent("notes/more-tides.md"))
         let (s3, out3, err3) = try EngineSupport.run(["index", docs.path, "--index", index])
         #expect(s3 == 0 && out3.contains("added 1"), "\(err3)")

@@ -108,6 +108,7 @@ import Testing
         let index = EngineSupport.temporaryFolder().appendingPathComponent("ro.sqlite").path
         #expect(try EngineSupport.run(["index", folder.path, "--index", index, "--quiet"]).0 == 0)
         let before = try Data(contentsOf: URL(fileURLWithPath: index))
+        let segment = try Data(contentsOf: URL(fileURLWithPath: index + ".segment"))
         let env = try home()
 
         let queries = ["tides and the moon", "sourdough starter", "git rebase", "exponential backoff"]
@@ -127,7 +128,8 @@ import Testing
         // The index holds no memory: not one byte of it changed, and no journal was left beside it.
         #expect(try Data(contentsOf: URL(fileURLWithPath: index)) == before)
         let left = try FileManager.default.contentsOfDirectory(atPath: (index as NSString).deletingLastPathComponent).sorted()
-        #expect(left == ["ro.sqlite", "ro.sqlite.lock"])
+        #expect(left == ["ro.sqlite", "ro.sqlite.lock", "ro.sqlite.segment"])
+        #expect(try Data(contentsOf: URL(fileURLWithPath: index + ".segment")) == segment)
     }
 
     @Test func aFilteredExplanationRanksLikeTheFilteredSearchWithoutMemory() throws {
