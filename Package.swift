@@ -68,7 +68,7 @@ let package = Package(
         .executableTarget(
             name: "engram",
             dependencies: [
-                "EngramEmbedding", "EngramEngine", "EngramMemory", "EngramReports", "EngramEval", "EngramService",
+                "EngramEmbedding", "EngramEngine", "EngramMemory", "EngramReports", "EngramEval", "EngramService", "EngramSearchIndex",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import EngramEngine
+import EngramSearchIndex
 import EngramStore
 import Foundation
 
@@ -22,7 +23,12 @@ struct StatusCommand: AsyncParsableCommand {
         let path = IndexLocation.resolve(index)
         let store = try IndexStore(path: path, access: .read)
         let s = try store.stats()
-        let out = StatusOutput(s, index: path)
+        var out = StatusOutput(s, index: path)
+        if let segment = try? Segment(path: store.segmentPath),
+           let dimension = s.dimension, (try? SegmentBuilder.matches(segment, store: store, dimension: dimension)) == true {
+            let pending = try store.read { try store.chunkRows(after: segment.coveredChunkID).count + store.changedChunks().count }
+            out.segment = SegmentStatus(chunks: segment.rows, bytes: segment.byteCount, graph: segment.hasGraph, pending: pending)
+        }
         if json {
             try printJSON(out)
         } else {
@@ -32,6 +38,12 @@ struct StatusCommand: AsyncParsableCommand {
             print("model:        \(s.model ?? "none yet")\(s.dimension.map { " (\($0)-d)" } ?? "")")
             print("precision:    \(s.precision ?? "none yet")")
             print(String(format: "size:         %.1f MB", Double(s.bytes) / 1e6))
+            if let g = out.segment {
+                print(String(format: "segment:      %d chunks, %.1f MB%@", g.chunks, Double(g.bytes) / 1e6,
+                             g.pending > 0 ? ", \(g.pending) chunks changed since (read from the index until the next fold)" : ""))
+            } else if s.chunks > 0 {
+                print("segment:      none (each search reads every chunk from the index; `engram index` builds it)")
+            }
             print("last indexed: \(out.last_indexed ?? "never")")
             print("folders:      \(s.roots.isEmpty ? "none recorded" : s.roots.map(Terminal.safe).joined(separator: "\n              "))")
         }
@@ -49,12 +61,22 @@ struct StatusOutput: Encodable {
     let last_indexed: String?
     /// What the index was built from: `engram index` with no argument brings these up to date.
     let roots: [String]
+    /// The search segment beside the index, when it is this index's.
+    var segment: SegmentStatus?
 
     init(_ s: IndexStore.Stats, index: String) {
         (self.index, documents, chunks, model, dimension) = (index, s.documents, s.chunks, s.model, s.dimension)
         (precision, bytes, roots) = (s.precision, s.bytes, s.roots)
         last_indexed = s.lastIndexed.map { Date(timeIntervalSince1970: $0).formatted(.iso8601) }
     }
+}
+
+struct SegmentStatus: Encodable {
+    let chunks: Int
+    let bytes: Int
+    let graph: Bool
+    /// Chunks added or changed since it was built, read from the index meanwhile.
+    let pending: Int
 }
 
 struct RemoveCommand: AsyncParsableCommand {
