@@ -5,8 +5,8 @@ cd "$(dirname "$0")/.."
 
 # zlib1g-dev reads gzip-compressed text; libdnnl-dev runs the encoder in bf16; libhnswlib-dev builds the
 # vector graph; chromium renders the HTML report in the browser test; poppler-utils gives pdftotext; the
-# server tests talk HTTP with curl.
-packages=(libopenblas-dev libdnnl-dev libhnswlib-dev libsqlite3-dev zlib1g-dev pkg-config poppler-utils chromium curl)
+# server tests talk HTTP with curl; GNU time gives the benchmarks a child process's peak RSS.
+packages=(libopenblas-dev libdnnl-dev libhnswlib-dev libsqlite3-dev zlib1g-dev pkg-config poppler-utils chromium curl time)
 # pip fetches the model; python3 may come from elsewhere (pyenv), so apt is asked only when it is absent.
 python3 -m pip --version >/dev/null 2>&1 || packages+=(python3 python3-pip)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || packages+=(python3-venv)

@@ -98,6 +98,21 @@ final class SearchData {
         return nil
     }
 
+    /// Rows of a fixed sample of the segment's documents (changed chunks left out), found on first use.
+    func sampleRows(_ count: Int) -> (rows: [Int], documents: Set<Int64>) {
+        if let s = sample { return s }
+        var rows: [Int] = [], documents = Set<Int64>()
+        if let segment {
+            for d in segment.sampleDocuments(count) {
+                documents.insert(d)
+                rows += segment.rows(ofDocument: d).filter { !excludedRows.contains($0) }
+            }
+        }
+        sample = (rows, documents)
+        return (rows, documents)
+    }
+    private var sample: (rows: [Int], documents: Set<Int64>)?
+
     /// The lexical length of a chunk.
     func length(ofChunk id: Int64) -> Int? {
         if let l = tailLength[id] { return l }

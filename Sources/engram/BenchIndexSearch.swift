@@ -117,13 +117,13 @@ extension BenchCommand {
                 memory_stage_p50_ms: memoryStages.mapValues { Self.percentile($0, 0.5) },
                 memory_p50_ms: Self.percentile(withMemory, 0.5), memory_p95_ms: Self.percentile(withMemory, 0.95),
                 cold_p50_ms: Self.percentile(coldTimes, 0.5), cold_p95_ms: Self.percentile(coldTimes, 0.95),
-                peak_rss_mb: ProcessStats.peakRSSMegabytes())
+                cold_peak_rss_mb: m.coldRSS.max(), peak_rss_mb: ProcessStats.peakRSSMegabytes())
             if json {
                 try printJSON(result)
             } else {
-                print(String(format: "search (%@) over %d documents / %d chunks: warm p50 %.2f ms, p95 %.2f ms (%d queries); cold process p50 %.0f ms, p95 %.0f ms (%d runs); peak RSS %.0f MB",
+                print(String(format: "search (%@) over %d documents / %d chunks: warm p50 %.2f ms, p95 %.2f ms (%d queries); cold process p50 %.0f ms, p95 %.0f ms (%d runs), peak RSS %.0f MB; this process %.0f MB",
                              mode.rawValue, stats.documents, stats.chunks, result.warm_p50_ms, result.warm_p95_ms, count,
-                             result.cold_p50_ms, result.cold_p95_ms, cold, result.peak_rss_mb))
+                             result.cold_p50_ms, result.cold_p95_ms, cold, result.cold_peak_rss_mb ?? .nan, result.peak_rss_mb))
                 let order = ["embed", "semantic", "lexical", "rank"].filter { result.stage_p50_ms[$0] != nil }
                 print("warm stages, p50: " + order.map { String(format: "%@ %.2f ms", $0, result.stage_p50_ms[$0]!) }.joined(separator: ", "))
                 print(String(format: "with a full memory (%d entries): warm p50 %.2f ms, p95 %.2f ms: memory adds %.2f ms at the median",
@@ -137,7 +137,8 @@ extension BenchCommand {
         /// Warm searches, the same with a full memory, and cold `engram search` processes.
         static func measure(searcher: Searcher, index: String, texts: [String], count: Int, cold: Int, mode: SearchMode,
                             extraArguments: [String] = []) throws
-            -> (warm: [Double], stages: [String: [Double]], withMemory: [Double], memoryStages: [String: [Double]], cold: [Double])
+            -> (warm: [Double], stages: [String: [Double]], withMemory: [Double], memoryStages: [String: [Double]], cold: [Double],
+                coldRSS: [Double])
         {
             var options = SearchOptions()
             options.mode = mode
@@ -170,19 +171,31 @@ extension BenchCommand {
                 withMemory.append(Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6)
                 for (stage, ms) in result.response.timings where stage != "total" { memoryStages[stage, default: []].append(ms) }
             }
-            var coldTimes: [Double] = []
+            var coldTimes: [Double] = [], coldRSS: [Double] = []
             let binary = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
+            let engram = binary.hasPrefix("/") ? binary : FileManager.default.currentDirectoryPath + "/" + binary
+            // A child's peak RSS cannot be read from this process (getrusage counts the parent's pages it
+            // was spawned from): GNU time reports it from a small parent of its own, when installed.
+            let time = "/usr/bin/time", timed = FileManager.default.isExecutableFile(atPath: time)
             for i in 0..<cold {
                 let p = Process()
-                p.executableURL = URL(fileURLWithPath: binary.hasPrefix("/") ? binary : FileManager.default.currentDirectoryPath + "/" + binary)
-                p.arguments = ["search", texts[i % texts.count], "--index", index, "--mode", mode.rawValue, "--json"] + extraArguments
+                let arguments = ["search", texts[i % texts.count], "--index", index, "--mode", mode.rawValue, "--json"] + extraArguments
+                p.executableURL = URL(fileURLWithPath: timed ? time : engram)
+                p.arguments = timed ? ["-f", "engram-peak-rss-kb %M", engram] + arguments : arguments
                 p.standardOutput = FileHandle.nullDevice
+                let errors = Pipe()
+                p.standardError = errors
                 let start = DispatchTime.now()
                 try p.run()
+                let said = errors.fileHandleForReading.readDataToEndOfFile()
                 p.waitUntilExit()
                 coldTimes.append(Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6)
+                if let line = String(decoding: said, as: UTF8.self).split(separator: "\n").last(where: { $0.hasPrefix("engram-peak-rss-kb ") }),
+                   let kb = Double(line.dropFirst("engram-peak-rss-kb ".count)) {
+                    coldRSS.append(kb / 1024)
+                }
             }
-            return (warm, stages, withMemory, memoryStages, coldTimes)
+            return (warm, stages, withMemory, memoryStages, coldTimes, coldRSS)
         }
 
         static func percentile(_ xs: [Double], _ p: Double) -> Double {
@@ -222,5 +235,7 @@ struct SearchBenchResult: Encodable {
     let memory_p95_ms: Double
     let cold_p50_ms: Double
     let cold_p95_ms: Double
+    /// The largest resident set of a cold `engram search` process (null without GNU time to read it).
+    let cold_peak_rss_mb: Double?
     let peak_rss_mb: Double
 }

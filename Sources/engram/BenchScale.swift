@@ -35,6 +35,9 @@ extension BenchCommand {
         @Option(help: "Folder to keep the index in, as DIR/index.sqlite (default: a temporary folder, removed afterwards).")
         var work: String?
 
+        @Flag(help: "Measure the index an earlier run left in --work DIR instead of building it again (build_s is that run's).")
+        var reuse = false
+
         @Option(help: "Warm queries.")
         var count = 200
 
@@ -49,6 +52,7 @@ extension BenchCommand {
 
         func validate() throws {
             guard chunks > 0 else { throw Usage.error("--chunks must be at least 1 (got \(chunks))") }
+            if reuse, work == nil { throw Usage.error("--reuse needs --work DIR (the folder an earlier run kept)") }
             guard FileManager.default.fileExists(atPath: corpus) else { throw Usage.error("--corpus: no file at \(corpus)") }
         }
 
@@ -67,20 +71,34 @@ extension BenchCommand {
             defer { if work == nil { try? FileManager.default.removeItem(at: root) } }
             try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
             let path = root.appendingPathComponent("index.sqlite").path
-            for suffix in ["", "-wal", "-shm", ".segment", ".segment.tmp"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-
-            let started = Date()
-            let built: (documents: Int, chunks: Int)
-            do {
-                let target = try IndexStore(path: path, access: .write(create: true, wait: .fail))
-                try target.bindModel(identity: encoder.identity, dimension: encoder.dimension)
-                let writing = Progress(enabled: !json, label: "writing")
-                built = try SyntheticIndex.build(from: source, into: target, chunks: chunks) { writing.update(done: $0, total: chunks) }
-                writing.finish()
-                if !json { Terminal.warn("building the search segment of \(built.chunks) chunks") }
-                try target.refreshSearchSegment(force: true)
+            let record = root.appendingPathComponent("build.json")
+            var built: (documents: Int, chunks: Int) = (0, 0)
+            var buildSeconds = 0.0
+            if reuse {
+                guard let saved = try? JSONSerialization.jsonObject(with: Data(contentsOf: record)) as? [String: Double],
+                      Int(saved["chunks"] ?? 0) == chunks else {
+                    throw CommandError("\(root.path) holds no index of \(chunks) chunks from an earlier `engram bench scale --work` run")
+                }
+                built = (Int(saved["documents"] ?? 0), chunks)
+                buildSeconds = saved["build_s"] ?? 0
+                let writer = try IndexStore(path: path, access: .write(create: false, wait: .fail))
+                try writer.refreshSearchSegment()
+            } else {
+                for suffix in ["", "-wal", "-shm", ".segment", ".segment.tmp"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+                let started = Date()
+                do {
+                    let target = try IndexStore(path: path, access: .write(create: true, wait: .fail))
+                    try target.bindModel(identity: encoder.identity, dimension: encoder.dimension)
+                    let writing = Progress(enabled: !json, label: "writing")
+                    built = try SyntheticIndex.build(from: source, into: target, chunks: chunks) { writing.update(done: $0, total: chunks) }
+                    writing.finish()
+                    if !json { Terminal.warn("building the search segment of \(built.chunks) chunks") }
+                    try target.refreshSearchSegment(force: true)
+                }
+                buildSeconds = Date().timeIntervalSince(started)
+                try JSONSerialization.data(withJSONObject: ["chunks": Double(built.chunks), "documents": Double(built.documents),
+                                                            "build_s": buildSeconds]).write(to: record)
             }
-            let buildSeconds = Date().timeIntervalSince(started)
             let bytes = ["", ".segment"].compactMap { try? FileManager.default.attributesOfItem(atPath: path + $0)[.size] as? Int }.reduce(0, +)
 
             let store = try IndexStore(path: path, access: .read)
@@ -93,14 +111,12 @@ extension BenchCommand {
                 let exact = Set(try searcher.nearestChunks(v, k: 10, exact: true))
                 found += Double(try searcher.nearestChunks(v, k: 10, exact: false).filter(exact.contains).count) / Double(max(exact.count, 1))
             }
-            var usage = rusage()
-            getrusage(__rusage_who_t(RUSAGE_CHILDREN.rawValue), &usage)
             let warm = Search.percentile(m.warm, 0.5)
             let result = ScaleBenchResult(
                 chunks: built.chunks, documents: built.documents, build_s: buildSeconds, index_mb: Double(bytes) / 1e6,
                 warm_p50_ms: warm, warm_p95_ms: Search.percentile(m.warm, 0.95),
                 memory_added_p50_ms: Search.percentile(m.withMemory, 0.5) - warm,
-                cold_p50_ms: Search.percentile(m.cold, 0.5), peak_rss_mb: Double(usage.ru_maxrss) / 1024,
+                cold_p50_ms: Search.percentile(m.cold, 0.5), peak_rss_mb: m.coldRSS.max(),
                 recall: vectors.isEmpty ? 0 : found / Double(vectors.count),
                 stage_p50_ms: m.stages.mapValues { Search.percentile($0, 0.5) })
             if json {
@@ -110,9 +126,67 @@ extension BenchCommand {
                              result.build_s, result.index_mb, Double(bytes) / Double(max(result.chunks, 1))))
                 print(String(format: "warm p50 %.2f ms, p95 %.2f ms; memory adds %.2f ms; cold p50 %.0f ms; search peak RSS %.0f MB; graph recall@10 %.3f",
                              result.warm_p50_ms, result.warm_p95_ms, result.memory_added_p50_ms, result.cold_p50_ms,
-                             result.peak_rss_mb, result.recall))
+                             result.peak_rss_mb ?? .nan, result.recall))
                 print("warm stages, p50: " + result.stage_p50_ms.sorted { $0.key < $1.key }
                     .map { String(format: "%@ %.2f ms", $0.key, $0.value) }.joined(separator: ", "))
+            }
+        }
+    }
+}
+
+extension BenchCommand {
+    struct Recall: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The vector graph's recall@10 against the exact scan, and its latency, for several beams.",
+            discussion: """
+            Example:
+              engram bench recall --index /tmp/scale-1m/index.sqlite --beams 128,256,512
+            """
+        )
+
+        @Option(help: "Index to measure.")
+        var index: String
+
+        @Option(help: "A BEIR queries.jsonl to take query texts from.")
+        var queries: String = "../shared/datasets/scifact/queries.jsonl"
+
+        @Option(help: "Queries.")
+        var count = 100
+
+        @Option(help: "Beams (ef) to measure, comma-separated.")
+        var beams = "64,128,256,512"
+
+        @Option(help: "Model folder (default: $ENGRAM_MODEL, else the installed default model).")
+        var model: String?
+
+        @Flag(help: "Print one JSON object per beam.")
+        var json = false
+
+        func run() async throws {
+            guard let data = FileManager.default.contents(atPath: queries) else { throw CommandError("cannot read \(queries)") }
+            let texts = data.split(separator: UInt8(ascii: "\n")).prefix(count).compactMap {
+                (try? JSONSerialization.jsonObject(with: Data($0)) as? [String: Any])?["text"] as? String
+            }
+            let widths = beams.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !texts.isEmpty, !widths.isEmpty else { throw Usage.error("--beams: give numbers such as 128,256") }
+            let searcher = try Searcher(store: try IndexStore(path: index, access: .read),
+                                        encoder: try PrecisionOption.queryEncoder(model: model))
+            let vectors = searcher.encoder.encode(texts)
+            let exact = try vectors.map { Set(try searcher.nearestChunks($0, k: 10, exact: true)) }
+            for beam in widths {
+                var found = 0.0, times: [Double] = []
+                for (v, truth) in zip(vectors, exact) {
+                    let start = DispatchTime.now()
+                    let near = try searcher.nearestChunks(v, k: 10, exact: false, beam: beam)
+                    times.append(Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6)
+                    found += Double(near.filter(truth.contains).count) / Double(max(truth.count, 1))
+                }
+                let recall = found / Double(vectors.count), p50 = Search.percentile(times, 0.5)
+                if json {
+                    try printJSONLine(["beam": Double(beam), "recall@10": recall, "p50_ms": p50])
+                } else {
+                    print(String(format: "beam %4d: recall@10 %.3f, p50 %.2f ms", beam, recall, p50))
+                }
             }
         }
     }
@@ -127,8 +201,8 @@ struct ScaleBenchResult: Encodable {
     let warm_p95_ms: Double
     let memory_added_p50_ms: Double
     let cold_p50_ms: Double
-    /// The largest resident set of the cold search processes.
-    let peak_rss_mb: Double
+    /// The largest resident set of the cold search processes (null without GNU time to read it).
+    let peak_rss_mb: Double?
     let recall: Double
     let stage_p50_ms: [String: Double]
 
