@@ -81,8 +81,10 @@ extension BenchCommand {
                 }
                 built = (Int(saved["documents"] ?? 0), chunks)
                 buildSeconds = saved["build_s"] ?? 0
-                let writer = try IndexStore(path: path, access: .write(create: false, wait: .fail))
-                try writer.refreshSearchSegment()
+                do {
+                    let writer = try IndexStore(path: path, access: .write(create: false, wait: .fail))
+                    try writer.refreshSearchSegment()
+                }
             } else {
                 for suffix in ["", "-wal", "-shm", ".segment", ".segment.tmp"] { try? FileManager.default.removeItem(atPath: path + suffix) }
                 let started = Date()
