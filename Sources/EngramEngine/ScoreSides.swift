@@ -99,6 +99,17 @@ extension Searcher {
         return scored.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }.prefix(k).map(\.0)
     }
 
+    /// The graph's recall@k against the exact scan, averaged over query vectors.
+    public func graphRecall(_ vectors: [[Float]], k: Int = 10, beam: Int? = nil) throws -> Double {
+        guard !vectors.isEmpty else { return 0 }
+        var found = 0.0
+        for v in vectors {
+            let exact = Set(try nearestChunks(v, k: k, exact: true))
+            found += Double(try nearestChunks(v, k: k, exact: false, beam: beam).filter(exact.contains).count) / Double(max(exact.count, 1))
+        }
+        return found / Double(vectors.count)
+    }
+
     /// Lexical scores of the best chunks that hold a query term, folded to documents.
     public func lexicalScores(_ query: String, options: SearchOptions) throws -> DocumentScores {
         let chunks: [(chunk: Int64, document: Int64, score: Double)]

@@ -98,12 +98,7 @@ public struct BeirEvaluator {
         var result = BeirResult(dataset: collection.name, mode: options.mode.rawValue, queries: judged.count,
                                 ndcg10: ndcg / n, recall100: recall / n, mrr10: mrr / n)
         if options.vectorSearch == .approximate, !vectors.isEmpty {
-            var found = 0.0
-            for v in vectors {
-                let exact = Set(try searcher.nearestChunks(v, k: 10, exact: true))
-                found += Double(try searcher.nearestChunks(v, k: 10, exact: false).filter(exact.contains).count) / Double(max(exact.count, 1))
-            }
-            result.annRecall10 = found / Double(vectors.count)
+            result.annRecall10 = try searcher.graphRecall(vectors)
         }
         return result
     }

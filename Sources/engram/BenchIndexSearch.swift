@@ -99,11 +99,7 @@ extension BenchCommand {
         var json = false
 
         func run() async throws {
-            guard let data = FileManager.default.contents(atPath: queries) else { throw CommandError("cannot read \(queries)") }
-            let texts = data.split(separator: UInt8(ascii: "\n")).compactMap {
-                (try? JSONSerialization.jsonObject(with: Data($0)) as? [String: Any])?["text"] as? String
-            }
-            guard !texts.isEmpty else { throw CommandError("no queries in \(queries)") }
+            let texts = try Self.queryTexts(queries)
             let store = try IndexStore(path: index, access: .read)
             let searcher = try Searcher(store: store, encoder: try PrecisionOption.queryEncoder(model: model))
             let m = try Self.measure(searcher: searcher, index: index, texts: texts, count: count, cold: cold, mode: mode)
@@ -195,6 +191,16 @@ extension BenchCommand {
                 }
             }
             return (warm, stages, withMemory, memoryStages, coldTimes, coldRSS)
+        }
+
+        /// The query texts of a BEIR queries.jsonl.
+        static func queryTexts(_ path: String) throws -> [String] {
+            guard let data = FileManager.default.contents(atPath: path) else { throw CommandError("cannot read \(path)") }
+            let texts = data.split(separator: UInt8(ascii: "\n")).compactMap {
+                (try? JSONSerialization.jsonObject(with: Data($0)) as? [String: Any])?["text"] as? String
+            }
+            guard !texts.isEmpty else { throw CommandError("no queries in \(path)") }
+            return texts
         }
 
         static func percentile(_ xs: [Double], _ p: Double) -> Double {

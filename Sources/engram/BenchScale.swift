@@ -107,19 +107,14 @@ extension BenchCommand {
             let searcher = try Searcher(store: store, encoder: try PrecisionOption.queryEncoder(model: model))
             let texts = collection.queries.map(\.text)
             let m = try Search.measure(searcher: searcher, index: path, texts: texts, count: count, cold: cold, mode: .hybrid)
-            let vectors = searcher.encoder.encode(Array(texts.prefix(100)))
-            var found = 0.0
-            for v in vectors {
-                let exact = Set(try searcher.nearestChunks(v, k: 10, exact: true))
-                found += Double(try searcher.nearestChunks(v, k: 10, exact: false).filter(exact.contains).count) / Double(max(exact.count, 1))
-            }
+            let recall = try searcher.graphRecall(searcher.encoder.encode(Array(texts.prefix(100))))
             let warm = Search.percentile(m.warm, 0.5)
             let result = ScaleBenchResult(
                 chunks: built.chunks, documents: built.documents, build_s: buildSeconds, index_mb: Double(bytes) / 1e6,
                 warm_p50_ms: warm, warm_p95_ms: Search.percentile(m.warm, 0.95),
                 memory_added_p50_ms: Search.percentile(m.withMemory, 0.5) - warm,
                 cold_p50_ms: Search.percentile(m.cold, 0.5), peak_rss_mb: m.coldRSS.max(),
-                recall: vectors.isEmpty ? 0 : found / Double(vectors.count),
+                recall: recall,
                 stage_p50_ms: m.stages.mapValues { Search.percentile($0, 0.5) })
             if json {
                 try printJSON(result)
@@ -165,25 +160,20 @@ extension BenchCommand {
         var json = false
 
         func run() async throws {
-            guard let data = FileManager.default.contents(atPath: queries) else { throw CommandError("cannot read \(queries)") }
-            let texts = data.split(separator: UInt8(ascii: "\n")).prefix(count).compactMap {
-                (try? JSONSerialization.jsonObject(with: Data($0)) as? [String: Any])?["text"] as? String
-            }
+            let texts = Array(try Search.queryTexts(queries).prefix(count))
             let widths = beams.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
             guard !texts.isEmpty, !widths.isEmpty else { throw Usage.error("--beams: give numbers such as 128,256") }
             let searcher = try Searcher(store: try IndexStore(path: index, access: .read),
                                         encoder: try PrecisionOption.queryEncoder(model: model))
             let vectors = searcher.encoder.encode(texts)
-            let exact = try vectors.map { Set(try searcher.nearestChunks($0, k: 10, exact: true)) }
             for beam in widths {
-                var found = 0.0, times: [Double] = []
-                for (v, truth) in zip(vectors, exact) {
+                var times: [Double] = []
+                for v in vectors {
                     let start = DispatchTime.now()
-                    let near = try searcher.nearestChunks(v, k: 10, exact: false, beam: beam)
+                    _ = try searcher.nearestChunks(v, k: 10, exact: false, beam: beam)
                     times.append(Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6)
-                    found += Double(near.filter(truth.contains).count) / Double(max(truth.count, 1))
                 }
-                let recall = found / Double(vectors.count), p50 = Search.percentile(times, 0.5)
+                let recall = try searcher.graphRecall(vectors, beam: beam), p50 = Search.percentile(times, 0.5)
                 if json {
                     try printJSONLine(["beam": Double(beam), "recall@10": recall, "p50_ms": p50])
                 } else {
