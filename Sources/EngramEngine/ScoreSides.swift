@@ -37,19 +37,26 @@ extension Searcher {
 
     /// Cosine of the query vector with the chunks, folded to documents: every chunk (exact), or with the
     /// graph a candidate set (its shortlist, the documents in `also`, the fixed sample), each candidate
-    /// document scored exactly over all of its chunks.
-    public func semanticScores(_ queryVector: [Float], also: Set<Int64> = [], options: SearchOptions = SearchOptions())
-        throws -> DocumentScores
+    /// document scored exactly over all of its chunks. With `allowed`, only those documents: all their
+    /// chunks when they are few, else the graph's candidates among them (every chunk if it finds too few).
+    public func semanticScores(_ queryVector: [Float], also: Set<Int64> = [], options: SearchOptions = SearchOptions(),
+                               allowed: Set<Int64>? = nil) throws -> DocumentScores
     {
         let data = try self.data()
         var out: DocumentScores = [:]
         @inline(__always) func offer(_ d: Int64, _ s: Double, _ chunk: Int64) {
+            if let allowed, !allowed.contains(d) { return }
             if let best = out[d], best.score >= s { return }
             out[d] = (s, chunk)
         }
         if let segment = data.segment {
             let excluded = data.excludedRows
-            if usesGraph(options, segment) {
+            if let allowed, usesGraph(options, segment), allowed.count <= Self.approximateFrom / 2 {
+                let rows = allowed.flatMap { segment.rows(ofDocument: $0) }.filter { !excluded.contains($0) }
+                for (r, s) in zip(rows, segment.scores(queryVector, rows: rows)) {
+                    offer(segment.documentID(row: r), Double(s), segment.chunkID(row: r))
+                }
+            } else if usesGraph(options, segment) {
                 // Every row of every candidate document, scored in one pass: the fixed sample's (its rows found
                 // once per process), then the graph's and the lexical side's documents not already in it.
                 let sample = data.sampleRows(Self.floorSample)
@@ -65,6 +72,11 @@ extension Searcher {
                 out.reserveCapacity(seen.count)
                 for (r, s) in zip(rows, segment.scores(queryVector, rows: rows)) {
                     offer(segment.documentID(row: r), Double(s), segment.chunkID(row: r))
+                }
+                if allowed != nil, out.count < options.limit {
+                    var exact = options
+                    exact.vectorSearch = .exact
+                    return try semanticScores(queryVector, options: exact, allowed: allowed)
                 }
             } else {
                 let scores = segment.scanAll(queryVector)
@@ -110,25 +122,29 @@ extension Searcher {
         return found / Double(vectors.count)
     }
 
-    /// Lexical scores of the best chunks that hold a query term, folded to documents.
-    public func lexicalScores(_ query: String, options: SearchOptions) throws -> DocumentScores {
+    /// Lexical scores of the best chunks that hold a query term, folded to documents (of `allowed` only, if given).
+    public func lexicalScores(_ query: String, options: SearchOptions, allowed: Set<Int64>? = nil) throws -> DocumentScores {
         let chunks: [(chunk: Int64, document: Int64, score: Double)]
         switch options.lexical {
-        case .bm25: chunks = try bm25(query, k1: options.k1, b: options.b, limit: Self.lexicalShortlist)
+        case .bm25: chunks = try bm25(query, k1: options.k1, b: options.b, limit: Self.lexicalShortlist, allowed: allowed)
         case .fts5:
             let data = try self.data()
             chunks = try fts5(query).compactMap { c in data.document(ofChunk: c.key).map { (c.key, $0, c.value) } }
         }
         var out: DocumentScores = [:]
         for c in chunks {
+            if let allowed, !allowed.contains(c.document) { continue }
             if let best = out[c.document], best.score >= c.score { continue }
             out[c.document] = (c.score, c.chunk)
         }
         return out
     }
 
-    /// BM25 (Lucene's idf): the `limit` best chunks of the segment by MaxScore, and every chunk outside it.
-    func bm25(_ query: String, k1: Double, b: Double, limit: Int) throws -> [(chunk: Int64, document: Int64, score: Double)] {
+    /// BM25 (Lucene's idf): the `limit` best chunks of the segment by MaxScore (among `allowed` documents'
+    /// if given), and every chunk outside it.
+    func bm25(_ query: String, k1: Double, b: Double, limit: Int, allowed: Set<Int64>? = nil)
+        throws -> [(chunk: Int64, document: Int64, score: Double)]
+    {
         let data = try self.data()
         let n = Double(data.chunkCount), average = max(data.averageLength, 1)
         var terms: [(postings: engram_term_postings, weight: Double)] = []
@@ -149,7 +165,13 @@ extension Searcher {
         }
         var out: [(chunk: Int64, document: Int64, score: Double)] = []
         if let segment = data.segment {
-            for hit in segment.bm25Top(terms, average: average, k1: k1, b: b, excluded: data.excludedBits, k: limit) {
+            var excluded = data.excludedBits
+            if let allowed {
+                var bits = excluded ?? [UInt64](repeating: 0, count: segment.rows / 64 + 1)
+                for r in 0..<segment.rows where !allowed.contains(segment.documentID(row: r)) { bits[r / 64] |= 1 << UInt64(r % 64) }
+                excluded = bits
+            }
+            for hit in segment.bm25Top(terms, average: average, k1: k1, b: b, excluded: excluded, k: limit) {
                 out.append((segment.chunkID(row: hit.row), segment.documentID(row: hit.row), hit.score))
             }
         }

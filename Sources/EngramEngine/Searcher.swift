@@ -50,6 +50,11 @@ public final class Searcher {
         return d
     }
 
+    /// The documents a filter accepts: one pass over the documents table's keys (a folder's range only).
+    func allowedDocuments(_ filter: Filter) throws -> Set<Int64> {
+        Set(try store.read { try store.documentKeys(folder: filter.folder, since: filter.since) }.lazy.filter(filter.accepts).map(\.id))
+    }
+
     /// Every document row (a whole-index read: for tools, not for the search path).
     public func documents() throws -> [Int64: IndexStore.Document] {
         Dictionary(uniqueKeysWithValues: try store.read { try store.documents() }.map { ($0.id, $0) })
@@ -78,16 +83,21 @@ public final class Searcher {
         let options = request.options, expansion = request.expansion
         let expanded = !expansion.isEmpty
 
+        // Filters come first: each side ranks only the documents the user asked for, so normalisation and
+        // ranks are theirs.
+        let filter = Filter(options)
+        let allowed = filter.active ? try timed("filter") { try allowedDocuments(filter) } : nil
+
         // 1. Lexical side: the query's BM25 plus each expansion term's, rescaled to the query's.
         var lexical: DocumentScores = [:], lexical0: DocumentScores = [:]
         if options.mode != .semantic {
-            lexical0 = try timed("lexical") { try lexicalScores(request.text, options: options) }
+            lexical0 = try timed("lexical") { try lexicalScores(request.text, options: options, allowed: allowed) }
             lexical = lexical0
             if expanded {
                 try timed("expansion_lexical") {
                     let queryMax = lexical0.values.lazy.map(\.score).max() ?? 0
                     for term in expansion.terms {
-                        let scores = try lexicalScores(term.text, options: options)
+                        let scores = try lexicalScores(term.text, options: options, allowed: allowed)
                         let termMax = scores.values.lazy.map(\.score).max() ?? 0
                         guard termMax > 0, queryMax > 0 else { continue }
                         let factor = expansion.strength * term.weight * queryMax / termMax
@@ -110,35 +120,13 @@ public final class Searcher {
         if options.mode != .lexical {
             q = timed("embed") { request.vector ?? encoder.encode(request.text) }
             queryVector = expanded ? Self.expand(q, expansion) : q
-            semantic = try timed("semantic") { try semanticScores(queryVector, also: Set(lexical.keys), options: options) }
-            semantic0 = expanded && request.explain
-                ? try timed("base") { try semanticScores(q, also: Set(lexical0.keys), options: options) } : semantic
-        }
-        // 3. Filters, before fusion: normalisation and ranks are those of the documents the user asked for.
-        let filter = Filter(options)
-        if filter.active {
-            try timed("filter") {
-                func keep(_ scores: DocumentScores) throws -> DocumentScores {
-                    try scores.filter { try document($0.key).map(filter.accepts) ?? false }
-                }
-                // The graph's candidates may hold too few documents of the filter's: then every chunk is scored.
-                if options.mode != .lexical, let segment = try data().segment, usesGraph(options, segment) {
-                    var exact = options
-                    exact.vectorSearch = .exact
-                    if try keep(semantic).count < options.limit {
-                        semantic = try semanticScores(queryVector, options: exact)
-                        if expanded && request.explain { semantic0 = try semanticScores(q, options: exact) }
-                    }
-                }
-                semantic = try keep(semantic)
-                lexical = try keep(lexical)
-                if request.explain && expanded {
-                    semantic0 = try keep(semantic0)
-                    lexical0 = try keep(lexical0)
-                }
+            semantic = try timed("semantic") {
+                try semanticScores(queryVector, also: Set(lexical.keys), options: options, allowed: allowed)
             }
+            semantic0 = expanded && request.explain
+                ? try timed("base") { try semanticScores(q, also: Set(lexical0.keys), options: options, allowed: allowed) } : semantic
         }
-        // 4. Fusion and the top documents.
+        // 3. Fusion and the top documents.
         return timed("rank") {
             let fused = Self.fuse(semantic: semantic, lexical: lexical, options: options)
             var ranking = Ranking(top: Self.top(fused, options.limit), semantic: semantic, lexical: lexical, queryVector: queryVector)

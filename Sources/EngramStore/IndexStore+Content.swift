@@ -25,6 +25,28 @@ extension IndexStore {
         return try s.step() ? document(s) : nil
     }
 
+    /// Each document's id, path, type and mtime (what search filters read), under `folder` and from
+    /// `since` when given (the folder through the path index); the other fields are left empty.
+    public func documentKeys(folder: String? = nil, since: Double? = nil) throws -> [Document] {
+        var sql = "SELECT id, path, type, mtime FROM documents WHERE 1", values: [SQLValue] = []
+        if let folder {
+            // Paths under `folder/` sort between it and the same prefix with its last byte raised.
+            sql += " AND path >= ? AND path < ?"
+            values += [.text(folder), .text(String(folder.dropLast()) + "0")]  // "/" + 1 == "0"
+        }
+        if let since {
+            sql += " AND mtime >= ?"
+            values.append(.double(since))
+        }
+        let s = try db.statement(sql)
+        try s.bind(values)
+        var out: [Document] = []
+        while try s.step() {
+            out.append(Document(id: s.int(0), path: s.text(1), size: 0, mtime: s.double(3), hash: "", type: s.text(2), title: "", indexedAt: 0))
+        }
+        return out
+    }
+
     /// The distinct document types the index holds.
     public func documentTypes() throws -> [String] {
         let s = try db.statement("SELECT DISTINCT type FROM documents")
