@@ -31,10 +31,14 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // `engram-pg index|search|status|remove --store postgresql://…`.
+        // `engram-pg index|search|status|remove|import|eval beir --store postgresql://…`.
         .executableTarget(
             name: "engram-pg",
-            dependencies: ["EngramPostgres", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "EngramPostgres",
+                .product(name: "EngramEval", package: "Engram"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strict
         ),
         // One contract suite, run against both stores.

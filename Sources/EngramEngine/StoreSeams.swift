@@ -27,6 +27,9 @@ extension Indexer {
         }
     }
 
+    /// The text embedded and analysed for BM25 for a chunk of a document with this title.
+    public static func passageText(title: String, chunk: String) -> String { embeddingText(title: title, chunk: chunk) }
+
     /// Whether nothing exists at `path` any more (not merely unreadable): a vanished document may have been renamed.
     public static func fileIsGone(_ path: String) -> Bool { isGone(path) }
 

@@ -104,10 +104,15 @@ public final class PostgresSearchStore: SearchStore, @unchecked Sendable {
         return r
     }
 
-    public func search(_ query: String, options: SearchOptions) async throws -> SearchResponse {
+    /// A searcher on the reader connection, with this store's scan.
+    public func searcher() async throws -> PostgresSearcher {
         let searcher = try await PostgresSearcher(store: try await readerStore(), encoder: encoder)
         searcher.scan = scan
-        return try await searcher.search(query, options: options)
+        return searcher
+    }
+
+    public func search(_ query: String, options: SearchOptions) async throws -> SearchResponse {
+        try await searcher().search(query, options: options)
     }
 
     public func status() async throws -> StoreStatus {
