@@ -193,25 +193,36 @@ enum Parity {
     }
 }
 
-@Suite("Contract: SQLite store", .serialized)
-struct SQLiteContractTests {
-    @Test func indexAndSearch() async throws { try await Contract.indexAndSearch(.sqlite) }
-    @Test func reindexIsIncremental() async throws { try await Contract.reindexIsIncremental(.sqlite) }
-    @Test func editReembedsOnlyTheChange() async throws { try await Contract.editReembedsOnlyTheChange(.sqlite) }
-    @Test func renameIsAMove() async throws { try await Contract.renameIsAMove(.sqlite) }
-    @Test func deleteAndRemove() async throws { try await Contract.deleteAndRemove(.sqlite) }
-    @Test func filters() async throws { try await Contract.filters(.sqlite) }
-    @Test func concurrentWriters() async throws { try await Contract.concurrentWriters(.sqlite) }
+/// The scenarios by name, so that each store's run is one parameterized test (one line when it is skipped).
+enum Scenario: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case indexAndSearch, reindexIsIncremental, editReembedsOnlyTheChange, renameIsAMove, deleteAndRemove, filters, concurrentWriters
+    /// Needs both stores: run with the PostgreSQL ones.
+    case ranksAsTheSQLiteStoreDoes
+
+    var testDescription: String { rawValue }
+
+    static let sqlite = allCases.filter { $0 != .ranksAsTheSQLiteStoreDoes }
+
+    func run(_ kind: StoreKind) async throws {
+        switch self {
+        case .indexAndSearch: try await Contract.indexAndSearch(kind)
+        case .reindexIsIncremental: try await Contract.reindexIsIncremental(kind)
+        case .editReembedsOnlyTheChange: try await Contract.editReembedsOnlyTheChange(kind)
+        case .renameIsAMove: try await Contract.renameIsAMove(kind)
+        case .deleteAndRemove: try await Contract.deleteAndRemove(kind)
+        case .filters: try await Contract.filters(kind)
+        case .concurrentWriters: try await Contract.concurrentWriters(kind)
+        case .ranksAsTheSQLiteStoreDoes: try await Parity.sameRankings()
+        }
+    }
 }
 
-@Suite("Contract: PostgreSQL store", .serialized, .enabled(if: TestServer.available, "the PostgreSQL server cannot start"))
-struct PostgresContractTests {
-    @Test func indexAndSearch() async throws { try await Contract.indexAndSearch(.postgres) }
-    @Test func reindexIsIncremental() async throws { try await Contract.reindexIsIncremental(.postgres) }
-    @Test func editReembedsOnlyTheChange() async throws { try await Contract.editReembedsOnlyTheChange(.postgres) }
-    @Test func renameIsAMove() async throws { try await Contract.renameIsAMove(.postgres) }
-    @Test func deleteAndRemove() async throws { try await Contract.deleteAndRemove(.postgres) }
-    @Test func filters() async throws { try await Contract.filters(.postgres) }
-    @Test func concurrentWriters() async throws { try await Contract.concurrentWriters(.postgres) }
-    @Test func ranksAsTheSQLiteStoreDoes() async throws { try await Parity.sameRankings() }
+@Test("Contract on the SQLite store", .serialized, arguments: Scenario.sqlite)
+func sqliteContract(_ scenario: Scenario) async throws {
+    try await scenario.run(.sqlite)
+}
+
+@Test("Contract on the PostgreSQL store", .serialized, .enabled(if: TestServer.available, TestServer.skipReason), arguments: Scenario.allCases)
+func postgresContract(_ scenario: Scenario) async throws {
+    try await scenario.run(.postgres)
 }
