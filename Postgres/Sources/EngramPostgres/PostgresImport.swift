@@ -57,6 +57,8 @@ extension PostgresStore {
             progress(min(start + batchSize, documents.count), documents.count)
         }
         for root in stats.roots { try await addRoot(root) }
+        // Fresh statistics, so the planner knows the postings' sizes before autovacuum gets to them.
+        if summary.chunks > 0 { try await run("ANALYZE") }
         summary.seconds = Date().timeIntervalSince(started)
         return summary
     }

@@ -114,6 +114,8 @@ public final class PostgresIndexer {
             summary.removed = leftovers.count
         }
         try await store.addRoot(root)
+        // Fresh statistics after a large change, so the planner knows the postings' sizes before autovacuum runs.
+        if summary.chunksEmbedded + summary.removed > 1000 { try await store.run("ANALYZE") }
         summary.seconds = Date().timeIntervalSince(started)
         return summary
     }

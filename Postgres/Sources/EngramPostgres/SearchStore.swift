@@ -14,6 +14,10 @@ public protocol SearchStore: AnyObject, Sendable {
     func remove(under path: String) async throws -> Int
     func search(_ query: String, options: SearchOptions) async throws -> SearchResponse
     func status() async throws -> StoreStatus
+    /// Runs `body` while holding the store's writer lock (as an index run does).
+    func holdingWriter<T>(_ body: () async throws -> T) async throws -> T
+    /// Whether a writer waits for another (true) or fails at once.
+    var waitForWriter: Bool { get set }
     func close() async
 }
 
@@ -104,6 +108,10 @@ public final class PostgresSearchStore: SearchStore, @unchecked Sendable {
         return r
     }
 
+    public func holdingWriter<T>(_ body: () async throws -> T) async throws -> T {
+        try await withWriter { _ in try await body() }
+    }
+
     /// A searcher on the reader connection, with this store's scan.
     public func searcher() async throws -> PostgresSearcher {
         let searcher = try await PostgresSearcher(store: try await readerStore(), encoder: encoder)
@@ -153,6 +161,12 @@ public final class SQLiteSearchStore: SearchStore, @unchecked Sendable {
         let root = URL(fileURLWithPath: folder).standardizedFileURL.resolvingSymlinksInPath().path
         try store.write { try store.addRoot(root) }
         return summary
+    }
+
+    public func holdingWriter<T>(_ body: () async throws -> T) async throws -> T {
+        let store = try writer(create: false)
+        defer { withExtendedLifetime(store) {} }
+        return try await body()
     }
 
     public func remove(under path: String) async throws -> Int {

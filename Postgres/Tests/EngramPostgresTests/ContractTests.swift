@@ -161,6 +161,32 @@ enum Contract {
     }
 }
 
+extension Contract {
+    /// While a writer holds the store, searches answer from the last committed state and a second writer
+    /// that will not wait fails at once.
+    static func searchesDuringWrites(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store, folder in
+            _ = try await store.index(folder)
+            let bread = folder.appendingPathComponent("bread.md").path
+            try Fixtures.write("Sourdough starter needs flour and water every day.\n", to: folder.appendingPathComponent("starter.md"))
+            try await store.with { writer in
+                try await writer.holdingWriter {
+                    #expect(try await store.search("knead dough yeast").first == bread)
+                    #expect(try await store.status().documents == Fixtures.corpus.count)
+                    let other = try await store.open()
+                    other.waitForWriter = false
+                    await #expect(throws: (any Error).self) {
+                        try await other.index(folder: folder.path, walker: Walker(), warn: { _ in })
+                    }
+                    await other.close()
+                }
+            }
+            let s = try await store.index(folder)
+            #expect(s.added == 1 && s.unchanged == Fixtures.corpus.count)
+        }
+    }
+}
+
 /// Both stores, fed the same folder, rank alike: the same documents in the same order with the same scores,
 /// in every mode and fusion (the PostgreSQL side computes the same per-document scores; the engine fuses both).
 enum Parity {
@@ -196,6 +222,7 @@ enum Parity {
 /// The scenarios by name, so that each store's run is one parameterized test (one line when it is skipped).
 enum Scenario: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case indexAndSearch, reindexIsIncremental, editReembedsOnlyTheChange, renameIsAMove, deleteAndRemove, filters, concurrentWriters
+    case searchesDuringWrites
     /// Needs both stores: run with the PostgreSQL ones.
     case ranksAsTheSQLiteStoreDoes
 
@@ -212,6 +239,7 @@ enum Scenario: String, CaseIterable, Sendable, CustomTestStringConvertible {
         case .deleteAndRemove: try await Contract.deleteAndRemove(kind)
         case .filters: try await Contract.filters(kind)
         case .concurrentWriters: try await Contract.concurrentWriters(kind)
+        case .searchesDuringWrites: try await Contract.searchesDuringWrites(kind)
         case .ranksAsTheSQLiteStoreDoes: try await Parity.sameRankings()
         }
     }
