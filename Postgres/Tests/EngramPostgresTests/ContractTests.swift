@@ -225,10 +225,12 @@ enum Scenario: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case searchesDuringWrites
     /// Needs both stores: run with the PostgreSQL ones.
     case ranksAsTheSQLiteStoreDoes
+    /// The PostgreSQL schema's own migrations.
+    case schemaMigrations
 
     var testDescription: String { rawValue }
 
-    static let sqlite = allCases.filter { $0 != .ranksAsTheSQLiteStoreDoes }
+    static let sqlite = allCases.filter { $0 != .ranksAsTheSQLiteStoreDoes && $0 != .schemaMigrations }
 
     func run(_ kind: StoreKind) async throws {
         switch self {
@@ -241,6 +243,7 @@ enum Scenario: String, CaseIterable, Sendable, CustomTestStringConvertible {
         case .concurrentWriters: try await Contract.concurrentWriters(kind)
         case .searchesDuringWrites: try await Contract.searchesDuringWrites(kind)
         case .ranksAsTheSQLiteStoreDoes: try await Parity.sameRankings()
+        case .schemaMigrations: try await postgresSchema()
         }
     }
 }
