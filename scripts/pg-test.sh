@@ -9,7 +9,8 @@ if ! scripts/postgres.sh url >/dev/null 2>&1; then
     if scripts/postgres.sh start >/dev/null; then started=1; fi
 fi
 url=$(scripts/postgres.sh url 2>/dev/null || true)
-[ "$started" = 1 ] && trap 'scripts/postgres.sh stop' EXIT
+root=$PWD
+if [ "$started" = 1 ]; then trap 'rc=$?; "$root/scripts/postgres.sh" stop; exit $rc' EXIT; fi
 cd Postgres
 swift build -c release --build-tests
 # Without a URL (the server could not start) the PostgreSQL suite says why in one line and is skipped.
