@@ -94,7 +94,7 @@ start() {
         -o "-c listen_addresses=127.0.0.1 -p $port -k $SOCK -c max_connections=50 -c shared_buffers=128MB -c fsync=${ENGRAM_PG_FSYNC:-on}" \
         start >"$STATE/pg_ctl.log" 2>&1 || { tail -20 "$DATA/server.log" >&2 || true; die "pg_ctl start failed"; }
     echo "$port" >"$STATE/port"
-    local psql=("$bin/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres)
+    local psql=(env PGOPTIONS='-c client_min_messages=warning' "$bin/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres)
     "${psql[@]}" -d template1 -c 'CREATE EXTENSION IF NOT EXISTS vector' >/dev/null || die "CREATE EXTENSION vector failed"
     if ! "${psql[@]}" -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'engram'" | grep -q 1; then
         "${psql[@]}" -d postgres -c 'CREATE DATABASE engram' >/dev/null

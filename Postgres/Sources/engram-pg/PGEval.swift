@@ -54,6 +54,8 @@ struct PGEvalBeir: AsyncParsableCommand {
     var scan: String = "auto"
     @Option(help: "HNSW candidates with --scan hnsw.")
     var candidates = 1000
+    @Option(help: "Also run every query again over this many concurrent searchers (own connections) and report queries/s.")
+    var clients = 1
     @Flag(help: "Print one JSON object per mode.")
     var json = false
 
@@ -69,6 +71,8 @@ struct PGEvalBeir: AsyncParsableCommand {
         let mrr10: Double
         let p50_ms: Double
         let p95_ms: Double
+        let clients: Int
+        let queries_per_second: Double?
     }
 
     func run() async throws {
@@ -101,21 +105,56 @@ struct PGEvalBeir: AsyncParsableCommand {
                         mrr += Metrics.mrr(ranking: ranking, judgments: j, k: 10)
                     }
                     times.sort()
+                    let qps = clients > 1 ? try await throughput(o, judged: judged.map(\.text), vectors: m == .lexical ? [] : vectors,
+                                                                 encoder: encoder, collection: collection) : nil
                     let n = Double(max(judged.count, 1))
                     let out = Output(dataset: collection.name, store: store is PostgresSearchStore ? "postgresql" : "sqlite", mode: m.rawValue,
                                      lexical: lexical.rawValue, scan: store is PostgresSearchStore ? scan : "exact",
                                      queries: judged.count, ndcg10: ndcg / n, recall100: recall / n, mrr10: mrr / n,
                                      p50_ms: times.isEmpty ? 0 : times[times.count / 2],
-                                     p95_ms: times.isEmpty ? 0 : times[min(times.count - 1, times.count * 95 / 100)])
+                                     p95_ms: times.isEmpty ? 0 : times[min(times.count - 1, times.count * 95 / 100)],
+                                     clients: clients, queries_per_second: qps)
                     if json {
                         try printJSON(out)
                     } else {
                         print(String(format: "%@ %@ %@: nDCG@10 %.4f  recall@100 %.4f  MRR@10 %.4f  (%d queries, p50 %.1f ms, p95 %.1f ms)",
-                                     out.dataset, out.store, out.mode, out.ndcg10, out.recall100, out.mrr10, out.queries, out.p50_ms, out.p95_ms))
+                                     out.dataset, out.store, out.mode, out.ndcg10, out.recall100, out.mrr10, out.queries, out.p50_ms, out.p95_ms)
+                              + (qps.map { String(format: ", %.0f queries/s with %d searchers", $0, clients) } ?? ""))
                     }
                 }
             }
         }
+    }
+
+    /// Queries per second with `clients` searchers at once, each on a store (connection) of its own.
+    func throughput(_ o: SearchOptions, judged: [String], vectors: [[Float]], encoder: SentenceEncoder,
+                    collection: BeirCollection) async throws -> Double
+    {
+        var stores: [any SearchStore] = []
+        var rankers: [Unchecked<(String, [Float]?, SearchOptions) async throws -> [String]>] = []
+        for _ in 0..<clients {
+            let s = try await options.open()
+            if let pg = s as? PostgresSearchStore {
+                pg.scan = scan == "exact" ? .exact : scan == "hnsw" ? .approximate(candidates: candidates) : .auto(threshold: 50_000)
+            }
+            stores.append(s)
+            rankers.append(Unchecked(try await ranker(s, encoder: encoder, collection: collection)))
+            _ = try await rankers.last!.value(judged[0], vectors.first, o)  // warm: loads, connects
+        }
+        let start = DispatchTime.now()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for c in 0..<clients {
+                let rank = rankers[c]
+                let mine = Unchecked(stride(from: c, to: judged.count, by: clients).map { (judged[$0], vectors.isEmpty ? nil : vectors[$0]) })
+                group.addTask {
+                    for (text, vector) in mine.value { _ = try await rank.value(text, vector, o) }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        for s in stores { await s.close() }
+        return Double(judged.count) / seconds
     }
 
     /// A function ranking one query on the store: paths, best first.
@@ -153,4 +192,10 @@ struct PGEvalBeir: AsyncParsableCommand {
             }
         }
     }
+}
+
+/// A value handed to a task that alone uses it.
+struct Unchecked<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }
