@@ -418,7 +418,10 @@ public enum PostgresStoreError: Error, CustomStringConvertible, Equatable {
                 let detail = e.serverInfo?[.detail].map { " (\($0))" } ?? ""
                 return m + detail
             }
-            if let u = e.underlying { return String(describing: u) }
+            if let u = e.underlying {
+                let text = String(describing: u)
+                return text.contains("Connection refused") ? "connection refused (is the server running?)" : text
+            }
             return String(describing: e.code)
         }
         return String(describing: error)

@@ -47,6 +47,7 @@ public enum SearchStores {
         if PostgresLocation.isURL(location) {
             return try await PostgresSearchStore(url: location, encoder: encoder)
         }
+        if location.contains("://") { throw PostgresStoreError.badURL(location) }
         return SQLiteSearchStore(path: location, encoder: encoder)
     }
 }

@@ -227,10 +227,12 @@ enum Scenario: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case ranksAsTheSQLiteStoreDoes
     /// The PostgreSQL schema's own migrations.
     case schemaMigrations
+    /// engram-pg's command line.
+    case commandLine
 
     var testDescription: String { rawValue }
 
-    static let sqlite = allCases.filter { $0 != .ranksAsTheSQLiteStoreDoes && $0 != .schemaMigrations }
+    static let sqlite = allCases.filter { ![.ranksAsTheSQLiteStoreDoes, .schemaMigrations, .commandLine].contains($0) }
 
     func run(_ kind: StoreKind) async throws {
         switch self {
@@ -244,6 +246,7 @@ enum Scenario: String, CaseIterable, Sendable, CustomTestStringConvertible {
         case .searchesDuringWrites: try await Contract.searchesDuringWrites(kind)
         case .ranksAsTheSQLiteStoreDoes: try await Parity.sameRankings()
         case .schemaMigrations: try await postgresSchema()
+        case .commandLine: try await EngramPGCommand.scenario()
         }
     }
 }
