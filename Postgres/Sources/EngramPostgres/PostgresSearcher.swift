@@ -25,6 +25,7 @@ public final class PostgresSearcher {
     public var scan: SemanticScan = .auto(threshold: 50_000)
     let analyzer = LexicalAnalyzer()
     private var cachedChunkCount: Int?
+    private var cachedLexicalStats: (chunks: Double, averageLength: Double)?
 
     public init(store: PostgresStore, encoder: SentenceEncoder) async throws {
         self.store = store
@@ -44,6 +45,17 @@ public final class PostgresSearcher {
         let n = try await store.rows("SELECT count(*) FROM chunks") { try $0.decode(Int.self) }.first ?? 0
         cachedChunkCount = n
         return n
+    }
+
+    /// BM25's collection statistics (chunks, mean lexical length), read once per searcher as the SQLite
+    /// searcher reads its lengths once.
+    func lexicalStats() async throws -> (chunks: Double, averageLength: Double) {
+        if let s = cachedLexicalStats { return s }
+        let s = try await store.rows("SELECT count(*)::float8, coalesce(avg(lex_length), 0)::float8 FROM chunks") {
+            try $0.decode((Double, Double).self)
+        }[0]
+        cachedLexicalStats = s
+        return s
     }
 
     /// Folds (document, chunk, score) rows to each document's best chunk.
@@ -92,9 +104,10 @@ public final class PostgresSearcher {
         let counts = analyzer.termCounts(query)
         guard !counts.isEmpty else { return [:] }
         let terms = Array(counts.keys), repeats = terms.map { Int32(counts[$0]!) }
+        let (n, average) = try await lexicalStats()
         let rows = try await store.rows("""
             WITH q(term, qtf) AS (SELECT * FROM unnest(\(terms)::text[], \(repeats)::int4[])),
-                 stats AS (SELECT count(*)::float8 AS n, coalesce(avg(lex_length), 0)::float8 AS avgdl FROM chunks),
+                 stats AS (SELECT \(n)::float8 AS n, \(average)::float8 AS avgdl),
                  df AS (SELECT p.term, count(*)::float8 AS df FROM postings p JOIN q USING (term) GROUP BY p.term),
                  scored AS (
                    SELECT c.document_id, p.chunk_id,
