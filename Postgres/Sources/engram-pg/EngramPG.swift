@@ -165,7 +165,7 @@ struct PGSearch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "search", abstract: "Search the store: hybrid (semantic + BM25) by default, ranked by the engine's fusion.")
 
-    @Argument(help: "The query (several words are joined).")
+    @Argument(help: "The query (several words are joined), then optionally a folder to search in (an argument that names an existing folder).")
     var query: [String]
     @OptionGroup var options: StoreOptions
     @Option(name: .shortAndLong, help: "Number of results (1…1000).")
@@ -201,6 +201,11 @@ struct PGSearch: AsyncParsableCommand {
         if let since, Self.date(since) == nil { throw fail("--since: \"\(since)\" is not a date (YYYY-MM-DD or ISO 8601)", code: 64) }
     }
 
+    static func isFolder(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+    }
+
     static func date(_ s: String) -> Date? {
         if let d = try? Date(s, strategy: .iso8601) { return d }
         let f = DateFormatter()
@@ -224,8 +229,15 @@ struct PGSearch: AsyncParsableCommand {
             o.pathGlob = path
             o.types = type
             o.since = since.flatMap(Self.date)
-            o.folder = folder.map { URL(fileURLWithPath: $0).standardizedFileURL.resolvingSymlinksInPath().path }
-            let text = query.joined(separator: " ")
+            // As `engram search`: trailing arguments that name existing folders are where to search, not words.
+            var words = query, folders: [String] = []
+            while words.count > 1, let last = words.last, Self.isFolder(last) { folders.insert(words.removeLast(), at: 0) }
+            if let f = folder { folders.append(f) }
+            guard folders.count <= 1 else {
+                throw fail("one folder at a time on a PostgreSQL store (\(folders.joined(separator: ", ")))", code: 64)
+            }
+            o.folder = folders.first.map { URL(fileURLWithPath: $0).standardizedFileURL.resolvingSymlinksInPath().path }
+            let text = words.joined(separator: " ")
             let response = try await reporting { try await store.search(text, options: o) }
             if json {
                 try printJSON(SearchJSON(response))

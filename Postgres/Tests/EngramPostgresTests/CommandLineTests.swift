@@ -2,7 +2,7 @@ import EngramPostgres
 import Foundation
 import Testing
 
-/// engram-pg end to end (a scenario of the PostgreSQL contract run): index, search with a filter, status,
+/// engram-pg end to end (a scenario of the PostgreSQL contract run): index, search in a folder, status,
 /// remove, each through the binary, and one-line errors with their exit codes.
 enum EngramPGCommand {
     static let binary = TestServer.root.appendingPathComponent("Postgres/.build/release/engram-pg").path
@@ -36,7 +36,7 @@ enum EngramPGCommand {
         // ENGRAM_STORE names the store when --store does not.
         let (s2, o2, _) = try run(["search", "sea level moon", "-l", "-n", "1"], environment: ["ENGRAM_STORE": url])
         #expect(s2 == 0 && o2 == folder.appendingPathComponent("tides.md").path + "\n")
-        let (s3, o3, _) = try run(["search", "travel budget", "--in", folder.appendingPathComponent("notes").path, "--json", "--store", url])
+        let (s3, o3, _) = try run(["search", "travel budget", folder.appendingPathComponent("notes").path, "--json", "--store", url])
         #expect(s3 == 0)
         let results = try JSONSerialization.jsonObject(with: Data(o3.utf8)) as? [String: Any]
         let paths = (results?["results"] as? [[String: Any]])?.compactMap { $0["path"] as? String } ?? []
