@@ -1,7 +1,7 @@
 # Engram: `make demo` to see it work, `make test` to check it.
 ENGRAM := .build/release/engram
 
-.PHONY: setup build demo test bench fuzz clean
+.PHONY: setup build demo test bench fuzz clean pg pg-test
 
 setup:
 	@bash scripts/setup.sh
@@ -33,6 +33,15 @@ fuzz: setup
 	    || { tail -40 .build-fuzz/$$t.log; exit 1; }; \
 	  grep -E "^stat::number_of_executed_units|^Done" .build-fuzz/$$t.log; \
 	done
+
+# The PostgreSQL store (engram-pg, Postgres/), built apart: postgres-nio's first build takes minutes
+# (docs/postgres.md). `engram … --store postgresql://…` hands over to it.
+pg:
+	cd Postgres && swift build -c release --product engram-pg
+
+# Its contract suite against both stores, on a local server that scripts/postgres.sh starts.
+pg-test: setup
+	@bash scripts/pg-test.sh
 
 bench: setup
 	@bash Benchmarks/run.sh

@@ -12,6 +12,8 @@ let package = Package(
         .library(name: "EngramEngine", targets: ["EngramEngine"]),
         // Ingestion on its own, for the fuzz targets in Fuzz/.
         .library(name: "EngramText", targets: ["EngramText"]),
+        // BEIR evaluation, for `engram-pg eval beir` in Postgres/.
+        .library(name: "EngramEval", targets: ["EngramEval"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
