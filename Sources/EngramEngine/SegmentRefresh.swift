@@ -10,4 +10,12 @@ extension IndexStore {
         guard let dimension = try meta("dimension").flatMap(Int.init) else { return nil }
         return try SegmentBuilder.refresh(store: self, dimension: dimension, force: force)
     }
+
+    /// `refreshSearchSegment`, for a writer whose own work is already committed: a failure (a full disk)
+    /// becomes one line for `warn`, since search stays right without a new segment.
+    public func refreshSearchSegment(warn: (String) -> Void) {
+        do { try refreshSearchSegment() } catch {
+            warn("the search segment was not rebuilt (\(error)); searches read the changes from \(path) until the next `engram index`")
+        }
+    }
 }

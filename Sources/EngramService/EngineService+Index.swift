@@ -62,7 +62,7 @@ extension EngineService {
             total.removed += s.removed; total.skipped += s.skipped; total.errors += s.errors; total.unsupported += s.unsupported
             total.chunksEmbedded += s.chunksEmbedded; total.chunksReused += s.chunksReused
         }
-        try store.refreshSearchSegment()
+        store.refreshSearchSegment { warnings.append(IndexWarning(kind: .warning, path: store.segmentPath, reason: $0)) }
         total.seconds = Date().timeIntervalSince(started)
         return ServiceIndexResult(summary: total, warnings: warnings)
     }

@@ -57,7 +57,7 @@ struct CheckCommand: AsyncParsableCommand {
             problems = try check.problems()
         }
         if compact { try store.compact() }
-        if repair || compact { try store.refreshSearchSegment() }
+        if repair || compact { store.refreshSearchSegment(warn: Terminal.warn) }
         if json {
             try printJSON(CheckOutput(index: path, problems: problems, repaired: repaired, ok: problems.isEmpty))
         } else {

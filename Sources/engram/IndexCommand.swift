@@ -125,7 +125,7 @@ struct IndexCommand: AsyncParsableCommand {
             try store.write { try store.addRoot(root) }
         }
         progress.finish()
-        try store.refreshSearchSegment()
+        store.refreshSearchSegment(warn: Terminal.warn)
         total.seconds = Date().timeIntervalSince(started)
         if json {
             try printJSON(IndexReport(index: indexPath, summary: total))

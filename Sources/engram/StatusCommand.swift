@@ -111,7 +111,7 @@ struct RemoveCommand: AsyncParsableCommand {
             try store.removeRoots(under: target)
             return try store.deleteDocuments(under: target)
         }
-        try store.refreshSearchSegment()
+        store.refreshSearchSegment(warn: Terminal.warn)
         if json {
             try printJSON(["removed": removed])
         } else {
