@@ -149,8 +149,7 @@ public struct SessionEvaluator {
             t.concat += scores["concat"]!
             sums[s.kind] = t
             if let details {
-                try details(detail(s, vectors: vectors, decays: withMemory.entries.filter { $0.entry.kind == "query" }.map(\.decay),
-                                   options: options, ndcg: scores))
+                try details(detail(s, vector: vectors[s.query]!, entries: withMemory.entries, options: options, ndcg: scores))
             }
         }
         return SessionsReport(dataset: collection.name, kinds: sums.mapValues { t in

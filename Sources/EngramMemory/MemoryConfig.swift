@@ -17,15 +17,30 @@ public struct MemoryConfig: Sendable, Equatable {
     public var floor = 0.01
     /// β: strength of memory on both sides (query-vector expansion and lexical scores).
     public var beta = 6.0
-    /// Topic guard: an entry counts in full when its cosine to the query is well above `tau`.
+    /// Topic guard: an entry counts in full when its guard score (``MemoryModel/guardScore``) is well above
+    /// `tau`. The score is the entry's cosine to the query minus `margin` × the cosine of the query's
+    /// `referenceRank`-th best chunk in the index: how close the entry comes to the query, against how
+    /// close the index comes.
     public var tau = 0.71
+    /// μ: how much of the query's reference chunk cosine the guard subtracts (0: an absolute cosine threshold).
+    public var margin = 0.0
+    /// The reference chunk: the query's `referenceRank`-th best chunk in the index (1: the best).
+    public var referenceRank = 1
+    /// The guard for an opened result, on the same scale: its cosine to the query minus `openMargin` × the
+    /// query's best chunk cosine, past `openTau`. An opened passage is a chunk of the index, so at
+    /// `openMargin` 1 the score is how far it falls short of the query's best chunk.
+    public var openTau = 0.71
+    public var openMargin = 0.0
     /// Weight of an opened result relative to a searched query (a click says more than a query).
     public var openWeight = 1.5
 
-    /// Width of the guard's logistic step: 0.05 turns "off topic" into "on topic" over about ±0.1 of cosine.
-    public static let gateWidth = 0.05
+    /// Width of the guard's logistic step: 0.05 turns "off topic" into "on topic" over about ±0.1 of score.
+    public var gateWidth = 0.05
 
     public init() {}
+
+    /// Whether the guard reads what the index shows for the query (``QueryStatistics``).
+    public var needsStatistics: Bool { margin != 0 || openMargin != 0 }
 
     /// The keys the config file takes, in the order `--help` and errors list them.
     public static let fileKeys = ["half_life", "search_decay", "capacity"]

@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""Leave one collection out: every memory setting is run on all six collections, with and without
+simulated opens (`engram eval sessions DIR --json [--clicks]`); for each collection in turn the setting
+is chosen on the other five and reported on the one held out.
+
+A setting is admissible on a collection when, with and without opens: switch ≥ −1 %, collide ≥ −2 %,
+related ≥ −0.5 %, stale within ±2 %, fresh lift ≥ buried lift, and memory beats the naive concatenation
+on switch, collide and buried. Among the settings admissible on all five training collections, the one
+chosen has the best worst-case drilldown recovered over them (without opens plus with opens); ties go
+to the mean.
+
+Usage: memory_loo.py [--engram BIN] [--datasets DIR] [--cache DIR] [--table] SETTING...
+Results are cached per (setting, collection, clicks) in --cache, so settings can be added run by run.
+"""
+import argparse, concurrent.futures, hashlib, json, os, subprocess, sys
+
+LIMITS = {"switch": -0.01, "collide": -0.02, "related": -0.005}
+
+
+def run(engram, datasets, cache, name, setting, clicks):
+    key = hashlib.sha1(f"{setting}|{clicks}".encode()).hexdigest()[:16]
+    path = os.path.join(cache, f"{name}-{key}.json")
+    if os.path.exists(path):
+        return json.load(open(path))
+    args = [engram, "eval", "sessions", os.path.join(datasets, name), "--json"] + (["--clicks"] if clicks else []) + setting.split()
+    out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    r = json.loads(out)
+    r["setting"] = setting
+    json.dump(r, open(path, "w"))
+    return r
+
+
+def figures(k):
+    """The figures of one run: drilldown recovered, relative changes, lifts, and the concat comparison."""
+    def rel(kind):
+        return k[kind]["relative_change"] if kind in k else None
+    def concat_rel(kind):
+        x = k[kind]
+        return (x["ndcg@10_concat"] - x["ndcg@10_baseline"]) / x["ndcg@10_baseline"] if x["ndcg@10_baseline"] else 0
+    lift = lambda kind: k[kind]["ndcg@10_memory"] - k[kind]["ndcg@10_baseline"]
+    return {
+        "drilldown": k["drilldown"]["recovered"], "switch": rel("switch"), "collide": rel("collide"), "stale": rel("stale"),
+        "related": rel("related"), "fresh": lift("fresh"), "buried": lift("buried"),
+        "beats_concat": all(k[x]["ndcg@10_memory"] > k[x]["ndcg@10_concat"] for x in ("switch", "collide", "buried") if x in k),
+        "concat": {x: concat_rel(x) for x in ("switch", "collide", "buried") if x in k},
+    }
+
+
+def admissible(f):
+    return (f["switch"] >= LIMITS["switch"] and (f["collide"] is None or f["collide"] >= LIMITS["collide"])
+            and (f["related"] is None or f["related"] >= LIMITS["related"]) and abs(f["stale"]) <= 0.02
+            and f["fresh"] >= f["buried"] - 1e-12 and f["beats_concat"])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--engram", default=".build/release/engram")
+    ap.add_argument("--datasets", default="../shared/datasets")
+    ap.add_argument("--cache", default="/tmp/engram-memory-loo")
+    ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("settings", nargs="+")
+    a = ap.parse_args()
+    os.makedirs(a.cache, exist_ok=True)
+    names = sorted(d for d in os.listdir(a.datasets) if os.path.exists(os.path.join(a.datasets, d, "sessions.jsonl")))
+    jobs = [(n, s, c) for s in a.settings for n in names for c in (False, True)]
+    with concurrent.futures.ThreadPoolExecutor(a.jobs) as pool:
+        results = list(pool.map(lambda j: run(a.engram, a.datasets, a.cache, *j), jobs))
+    F = {}  # (setting, name, clicks) → figures
+    for (n, s, c), r in zip(jobs, results):
+        F[(s, n, c)] = figures(r["kinds"])
+
+    print("| setting | " + " | ".join(names) + " | admissible on |")
+    print("|---|" + "---|" * len(names) + "---|")
+    for s in a.settings:
+        cells = []
+        ok = []
+        for n in names:
+            f0, f1 = F[(s, n, False)], F[(s, n, True)]
+            cells.append(f"{f0['drilldown'] * 100:.0f}/{f1['drilldown'] * 100:.0f} sw{min(f0['switch'], f1['switch']) * 100:+.1f} "
+                         f"co{min(f0['collide'] or 0, f1['collide'] or 0) * 100:+.1f} re{min(f0['related'] or 0, f1['related'] or 0) * 100:+.1f}")
+            if admissible(f0) and admissible(f1):
+                ok.append(n)
+        print(f"| {s or '(defaults)'} | " + " | ".join(cells) + f" | {len(ok)}: {' '.join(ok)} |")
+
+    def score(s, train):
+        if not all(admissible(F[(s, n, c)]) for n in train for c in (False, True)):
+            return None
+        worst = min(F[(s, n, False)]["drilldown"] for n in train) + min(F[(s, n, True)]["drilldown"] for n in train)
+        mean = sum(F[(s, n, c)]["drilldown"] for n in train for c in (False, True)) / (2 * len(train))
+        return (worst, mean)
+
+    print("\n### Leave one collection out\n")
+    print("| held out | chosen on the other five | drilldown rec. (no opens / opens) | switch Δ | collide Δ | stale Δ | related Δ "
+          "| fresh / buried lift | beats concat (switch, collide, buried) |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for held in names:
+        train = [n for n in names if n != held]
+        scored = [(score(s, train), s) for s in a.settings]
+        scored = [x for x in scored if x[0] is not None]
+        if not scored:
+            print(f"| {held} | none admissible | | | | | | | |")
+            continue
+        best = max(scored)[1]
+        f0, f1 = F[(best, held, False)], F[(best, held, True)]
+        pair = lambda key, fmt="{:+.1f} %": " / ".join("—" if f[key] is None else fmt.format(f[key] * 100) for f in (f0, f1))
+        print(f"| {held} | `{best or '(defaults)'}` | {pair('drilldown', '{:.1f} %')} | {pair('switch')} | {pair('collide')} | "
+              f"{pair('stale')} | {pair('related')} | {f0['fresh']:+.3f} / {f0['buried']:+.3f} · {f1['fresh']:+.3f} / {f1['buried']:+.3f} | "
+              f"{'yes' if f0['beats_concat'] else 'no'} / {'yes' if f1['beats_concat'] else 'no'} |")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
