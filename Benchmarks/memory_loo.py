@@ -17,17 +17,24 @@ import argparse, concurrent.futures, hashlib, json, os, subprocess, sys
 LIMITS = {"switch": -0.01, "collide": -0.02, "related": -0.005}
 
 
-def run(engram, datasets, cache, name, setting, clicks):
-    key = hashlib.sha1(f"{setting}|{clicks}".encode()).hexdigest()[:16]
-    path = os.path.join(cache, f"{name}-{key}.json")
-    if os.path.exists(path):
-        return json.load(open(path))
-    args = [engram, "eval", "sessions", os.path.join(datasets, name), "--json"] + (["--clicks"] if clicks else []) + setting.split()
-    out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
-    r = json.loads(out)
-    r["setting"] = setting
-    json.dump(r, open(path, "w"))
-    return r
+def key(setting, clicks):
+    return hashlib.sha1(f"{setting}|{clicks}".encode()).hexdigest()[:16]
+
+
+def run(engram, datasets, cache, name, settings, clicks):
+    """Runs the settings not cached yet in one process (`--sweep`), caches each report, returns them all."""
+    path = lambda s: os.path.join(cache, f"{name}-{key(s, clicks)}.json")
+    todo = [s for s in settings if not os.path.exists(path(s))]
+    if todo:
+        args = [engram, "eval", "sessions", os.path.join(datasets, name), "--json"] + (["--clicks"] if clicks else [])
+        args += [f"--sweep={s}" for s in todo if s]
+        out = json.loads(subprocess.run(args, capture_output=True, text=True, check=True).stdout)
+        reports = out if isinstance(out, list) else [out]
+        for r in reports:
+            r["setting"] = r.get("setting") or ""
+            if r["setting"] in todo:
+                json.dump(r, open(path(r["setting"]), "w"))
+    return {s: json.load(open(path(s))) for s in settings}
 
 
 def figures(k):
@@ -62,12 +69,13 @@ def main():
     a = ap.parse_args()
     os.makedirs(a.cache, exist_ok=True)
     names = sorted(d for d in os.listdir(a.datasets) if os.path.exists(os.path.join(a.datasets, d, "sessions.jsonl")))
-    jobs = [(n, s, c) for s in a.settings for n in names for c in (False, True)]
+    jobs = [(n, c) for n in names for c in (True, False)]
     with concurrent.futures.ThreadPoolExecutor(a.jobs) as pool:
-        results = list(pool.map(lambda j: run(a.engram, a.datasets, a.cache, *j), jobs))
+        results = list(pool.map(lambda j: run(a.engram, a.datasets, a.cache, j[0], a.settings, j[1]), jobs))
     F = {}  # (setting, name, clicks) → figures
-    for (n, s, c), r in zip(jobs, results):
-        F[(s, n, c)] = figures(r["kinds"])
+    for (n, c), reports in zip(jobs, results):
+        for s, r in reports.items():
+            F[(s, n, c)] = figures(r["kinds"])
 
     print("| setting | " + " | ".join(names) + " | admissible on |")
     print("|---|" + "---|" * len(names) + "---|")

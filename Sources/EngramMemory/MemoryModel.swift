@@ -24,12 +24,19 @@ public struct WeightedEntry: Sendable {
 
 /// The arithmetic of memory: decay with time and with later searches, and the topic guard.
 public enum MemoryModel {
-    /// weight = base · 2^(−age / halfLife) · searchDecay^(searches since).
-    public static func decay(entry: MemoryStore.Entry, now: Double, searches: Int, config: MemoryConfig) -> Double {
+    /// 2^(−age / halfLife) · searchDecay^(searches since): how much of an entry time and later searches leave.
+    public static func fade(entry: MemoryStore.Entry, now: Double, searches: Int, config: MemoryConfig) -> Double {
         let age = max(0, now - entry.at)
         let since = max(0, searches - entry.sequence - 1)
-        let base = entry.kind == "open" ? config.openWeight : 1
-        return base * pow(2, -age / config.halfLife) * pow(config.searchDecay, Double(since))
+        return pow(2, -age / config.halfLife) * pow(config.searchDecay, Double(since))
+    }
+
+    /// weight = base · fade, or 0 once the fade is under the floor: an entry is forgotten at the same age,
+    /// and after the same number of searches, whatever its kind.
+    public static func decay(entry: MemoryStore.Entry, now: Double, searches: Int, config: MemoryConfig) -> Double {
+        let f = fade(entry: entry, now: now, searches: searches, config: config)
+        guard f >= config.floor else { return 0 }
+        return (entry.kind == "open" ? config.openWeight : 1) * f
     }
 
     /// A logistic step at `tau`: near 0 below it, near 1 well above it.
@@ -105,13 +112,18 @@ extension WeightedEntry {
                 : String(format: "; the index's %@ best passage for this query is at %.2f", MemoryModel.ordinal(config.referenceRank), $0)
         } ?? ""
         if decay < config.floor {
-            return "faded: \(age) old and \(since) left it weight \(String(format: "%.3f", decay)), under \(config.floor)"
+            let left = pow(2, -max(0, ageSeconds) / config.halfLife) * pow(config.searchDecay, Double(searchesSince))
+            return "faded: \(age) old and \(since) left it \(String(format: "%.3f", left)) of its weight, under \(config.floor)"
                 + " (\(MemoryModel.fadeCause(ageSeconds: ageSeconds, searchesSince: searchesSince, config: config)))"
         }
         if weight >= config.floor {
-            let part = gate < 0.5 ? String(format: ", counted at %.0f %% of its weight", gate * 100) : ""
-            return String(format: "in effect: on topic (cosine %.2f to this query, %.2f %@ the %.2f the guard asks%@)%@, %@ old, %@",
-                          similarity, abs(similarity - needed), similarity >= needed ? "past" : "short of", needed, against, part, age, since)
+            if gate < 0.5 {
+                return String(format: "in effect: near the topic (cosine %.2f to this query, %.2f short of the %.2f the guard asks%@), "
+                              + "counted at %.0f %% of its weight, %@ old, %@",
+                              similarity, needed - similarity, needed, against, gate * 100, age, since)
+            }
+            return String(format: "in effect: on topic (cosine %.2f to this query, %.2f past the %.2f the guard asks%@), %@ old, %@",
+                          similarity, similarity - needed, needed, against, age, since)
         }
         return String(format: "off topic: cosine %.2f to this query, %.2f short of the %.2f the guard asks%@",
                       similarity, max(0, needed - similarity), needed, against)
