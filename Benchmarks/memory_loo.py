@@ -3,11 +3,14 @@
 simulated opens (`engram eval sessions DIR --json [--clicks]`); for each collection in turn the setting
 is chosen on the other five and reported on the one held out.
 
-A setting is admissible on a collection when, with and without opens: switch ≥ −1 %, collide ≥ −2 %,
-related ≥ −0.5 %, stale within ±2 %, fresh lift ≥ buried lift, and memory beats the naive concatenation
-on switch, collide and buried. Among the settings admissible on all five training collections, the one
-chosen has the best worst-case drilldown recovered over them (without opens plus with opens); ties go
-to the mean.
+The targets, per collection, with and without opens: drilldown recovered ≥ 20 % (≥ 35 % with opens),
+switch ≥ −1 %, collide ≥ −2 %, related ≥ −0.5 %, stale within ±2 %, fresh lift ≥ buried lift, and memory
+beats the naive concatenation on switch, collide and buried. No setting measured meets them all, so
+the setting chosen is the one whose total shortfall from the targets over the five training
+collections is smallest, each shortfall relative to its target (drilldown 6 % against 20 % misses by
+0.7; collide −3 % against −2 % by 0.5; a missed fresh ≥ buried or concatenation comparison by 1); ties
+go to the best worst-case drilldown recovered. A setting is "admissible" on a collection when it misses
+no target there other than drilldown.
 
 Usage: memory_loo.py [--engram BIN] [--datasets DIR] [--cache DIR] [--table] SETTING...
 Results are cached per (setting, collection, clicks) in --cache, so settings can be added run by run.
@@ -53,10 +56,40 @@ def figures(k):
     }
 
 
-def admissible(f):
-    return (f["switch"] >= LIMITS["switch"] and (f["collide"] is None or f["collide"] >= LIMITS["collide"])
-            and (f["related"] is None or f["related"] >= LIMITS["related"]) and abs(f["stale"]) <= 0.02
-            and f["fresh"] >= f["buried"] - 1e-12 and f["beats_concat"])
+def violations(f, clicks):
+    """The issue's targets this run misses."""
+    missed = []
+    if f["drilldown"] < (0.35 if clicks else 0.20):
+        missed.append("drilldown")
+    for kind, limit in LIMITS.items():
+        if f[kind] is not None and f[kind] < limit:
+            missed.append(kind)
+    if abs(f["stale"]) > 0.02:
+        missed.append("stale")
+    if f["fresh"] < f["buried"] - 1e-12:
+        missed.append("fresh<buried")
+    if not f["beats_concat"]:
+        missed.append("concat")
+    return missed
+
+
+def shortfall(f, clicks):
+    """How far the run falls short of the targets, each relative to its own size."""
+    t = 0.0
+    need = 0.35 if clicks else 0.20
+    if f["drilldown"] < need:
+        t += (need - f["drilldown"]) / need
+    for kind, limit in LIMITS.items():
+        if f[kind] is not None and f[kind] < limit:
+            t += (limit - f[kind]) / -limit
+    if abs(f["stale"]) > 0.02:
+        t += (abs(f["stale"]) - 0.02) / 0.02
+    t += (f["fresh"] < f["buried"] - 1e-12) + (not f["beats_concat"])
+    return t
+
+
+def admissible(f, clicks=False):
+    return not [m for m in violations(f, clicks) if m != "drilldown"]
 
 
 def main():
@@ -86,34 +119,30 @@ def main():
             f0, f1 = F[(s, n, False)], F[(s, n, True)]
             cells.append(f"{f0['drilldown'] * 100:.0f}/{f1['drilldown'] * 100:.0f} sw{min(f0['switch'], f1['switch']) * 100:+.1f} "
                          f"co{min(f0['collide'] or 0, f1['collide'] or 0) * 100:+.1f} re{min(f0['related'] or 0, f1['related'] or 0) * 100:+.1f}")
-            if admissible(f0) and admissible(f1):
+            if admissible(f0, False) and admissible(f1, True):
                 ok.append(n)
         print(f"| {s or '(defaults)'} | " + " | ".join(cells) + f" | {len(ok)}: {' '.join(ok)} |")
 
     def score(s, train):
-        if not all(admissible(F[(s, n, c)]) for n in train for c in (False, True)):
-            return None
+        short = sum(shortfall(F[(s, n, c)], c) for n in train for c in (False, True))
         worst = min(F[(s, n, False)]["drilldown"] for n in train) + min(F[(s, n, True)]["drilldown"] for n in train)
-        mean = sum(F[(s, n, c)]["drilldown"] for n in train for c in (False, True)) / (2 * len(train))
-        return (worst, mean)
+        return (-round(short, 6), worst)
 
     print("\n### Leave one collection out\n")
     print("| held out | chosen on the other five | drilldown rec. (no opens / opens) | switch Δ | collide Δ | stale Δ | related Δ "
-          "| fresh / buried lift | beats concat (switch, collide, buried) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "| fresh / buried lift | beats concat (switch, collide, buried) | targets missed |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for held in names:
         train = [n for n in names if n != held]
-        scored = [(score(s, train), s) for s in a.settings]
-        scored = [x for x in scored if x[0] is not None]
-        if not scored:
-            print(f"| {held} | none admissible | | | | | | | |")
-            continue
-        best = max(scored)[1]
+        best = max((score(s, train), s) for s in a.settings)[1]
         f0, f1 = F[(best, held, False)], F[(best, held, True)]
         pair = lambda key, fmt="{:+.1f} %": " / ".join("—" if f[key] is None else fmt.format(f[key] * 100) for f in (f0, f1))
         print(f"| {held} | `{best or '(defaults)'}` | {pair('drilldown', '{:.1f} %')} | {pair('switch')} | {pair('collide')} | "
               f"{pair('stale')} | {pair('related')} | {f0['fresh']:+.3f} / {f0['buried']:+.3f} · {f1['fresh']:+.3f} / {f1['buried']:+.3f} | "
-              f"{'yes' if f0['beats_concat'] else 'no'} / {'yes' if f1['beats_concat'] else 'no'} |")
+              f"{'yes' if f0['beats_concat'] else 'no'} / {'yes' if f1['beats_concat'] else 'no'} | "
+              f"{', '.join(violations(f0, False) + [m + ' (opens)' for m in violations(f1, True)]) or 'none'} |")
+    chosen = max((score(s, names), s) for s in a.settings)[1]
+    print(f"\nChosen on all six (the default): `{chosen or '(defaults)'}`")
     sys.stdout.flush()
 
 

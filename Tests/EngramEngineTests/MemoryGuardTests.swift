@@ -57,7 +57,7 @@ import Testing
 
         // Without a margin the guard is the absolute cosine step, whatever the index shows.
         var absolute = MemoryConfig()
-        absolute.tau = 0.45
+        (absolute.margin, absolute.openMargin, absolute.tau) = (0, 0, 0.45)
         #expect(!absolute.needsStatistics)
         let a = MemoryModel.weigh([e], query: [1, 0], statistics: QueryStatistics(topCosines: [0.9]), now: 0, searches: 1, config: absolute)[0]
         #expect(abs(a.gate - MemoryModel.gate(similarity: 0.5, config: absolute)) < 1e-6)
