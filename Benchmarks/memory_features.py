@@ -46,6 +46,8 @@ FEATURES = {
     "margin .5": lambda s: s["entries"][0]["similarity"] - 0.5 * s["target"]["cosMax"],
     "margin .75": lambda s: s["entries"][0]["similarity"] - 0.75 * s["target"]["cosMax"],
     "margin 1 against the 10th chunk": lambda s: s["entries"][0]["similarity"] - s["target"]["top"][9],
+    # Agreement: the entry's mean cosine to the query's 10 best chunks, less the query's own.
+    "agreement with the query's 10 best chunks": lambda s: s["entries"][0]["agree10"] - sum(s["target"]["top"][:10]) / 10,
     "top-20 overlap": lambda s: len(set(s["_base"][:20]) & set(ranked(fused(s, 1))[:20])),
     # How well the current query scores what the history found.
     "query on history's top 10": lambda s: sum(s["_t"][d] for d in ranked(fused(s, 1))[:10]) / 10,
