@@ -46,7 +46,7 @@ struct MemoryTuning: ParsableArguments {
     @Option(help: "Memory strength β (0…100).")
     var beta: Double?
 
-    @Option(help: "Topic guard threshold τ: the cosine to the query past which an entry counts (-1…1).")
+    @Option(help: "Topic guard threshold τ: an entry counts once its cosine to the query, less μ × the query's best chunk cosine, is past τ (-2…2).")
     var tau: Double?
 
     @Option(help: "Guard margin μ: the guard judges the cosine to the query minus μ × the query's best chunk cosine (0…2).")
