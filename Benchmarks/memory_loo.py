@@ -12,7 +12,8 @@ collections is smallest, each shortfall relative to its target (drilldown 6 % ag
 go to the best worst-case drilldown recovered. A setting is "admissible" on a collection when it misses
 no target there other than drilldown.
 
-Usage: memory_loo.py [--engram BIN] [--datasets DIR] [--cache DIR] [--table] SETTING...
+Usage: memory_loo.py [--engram BIN] [--datasets DIR] [--cache DIR] [--jobs N] [--settings FILE] [SETTING...]
+Benchmarks/memory_loo_settings.txt holds the settings docs/research.md reports (one per line).
 Results are cached per (setting, collection, clicks) in --cache, so settings can be added run by run.
 """
 import argparse, concurrent.futures, hashlib, json, os, subprocess, sys
@@ -98,8 +99,13 @@ def main():
     ap.add_argument("--datasets", default="../shared/datasets")
     ap.add_argument("--cache", default="/tmp/engram-memory-loo")
     ap.add_argument("--jobs", type=int, default=1)
-    ap.add_argument("settings", nargs="+")
+    ap.add_argument("--settings", dest="file", help="a file of settings, one per line")
+    ap.add_argument("settings", nargs="*")
     a = ap.parse_args()
+    if a.file:
+        a.settings += [line.rstrip("\n") for line in open(a.file, encoding="utf-8") if line.strip()]
+    if not a.settings:
+        ap.error("give settings, or --settings FILE")
     os.makedirs(a.cache, exist_ok=True)
     names = sorted(d for d in os.listdir(a.datasets) if os.path.exists(os.path.join(a.datasets, d, "sessions.jsonl")))
     jobs = [(n, c) for n in names for c in (True, False)]
