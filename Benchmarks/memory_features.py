@@ -6,9 +6,10 @@ of `engram eval sessions DIR --details FILE` and prints, per collection:
 2. an agreement re-rank with no guard: the target's base top 100 re-scored as base + λ · (the history
    entry's own base score), relative nDCG@10 change per kind.
 
-Only single-entry sessions (drilldown, switch, collide, related) are used.
+Only single-search sessions (drilldown, switch, collide, related) are used. With --clicks the sessions
+are run with simulated opens, and the guard features are also given for the opened passages.
 
-Usage: memory_features.py [--engram BIN] [--datasets DIR] [--work DIR]
+Usage: memory_features.py [--engram BIN] [--datasets DIR] [--work DIR] [--clicks]
 """
 import argparse, collections, json, math, os, subprocess
 
@@ -44,6 +45,9 @@ FEATURES = {
     "cosine": lambda s: s["entries"][0]["similarity"],
     "margin .5": lambda s: s["entries"][0]["similarity"] - 0.5 * s["target"]["cosMax"],
     "margin .75": lambda s: s["entries"][0]["similarity"] - 0.75 * s["target"]["cosMax"],
+    "margin 1 against the 10th chunk": lambda s: s["entries"][0]["similarity"] - s["target"]["top"][9],
+    # Agreement: the entry's mean cosine to the query's 10 best chunks, less the query's own.
+    "agreement with the query's 10 best chunks": lambda s: s["entries"][0]["agree10"] - sum(s["target"]["top"][:10]) / 10,
     "top-20 overlap": lambda s: len(set(s["_base"][:20]) & set(ranked(fused(s, 1))[:20])),
     # How well the current query scores what the history found.
     "query on history's top 10": lambda s: sum(s["_t"][d] for d in ranked(fused(s, 1))[:10]) / 10,
@@ -56,16 +60,23 @@ def main():
     ap.add_argument("--engram", default=".build/release/engram")
     ap.add_argument("--datasets", default="../shared/datasets")
     ap.add_argument("--work", default="/tmp/engram-memory-features")
+    ap.add_argument("--clicks", action="store_true")
     a = ap.parse_args()
     os.makedirs(a.work, exist_ok=True)
     names = sorted(d for d in os.listdir(a.datasets) if os.path.exists(os.path.join(a.datasets, d, "sessions.jsonl")))
-    data = {}
+    data, opened = {}, {}
     for name in names:
         path = os.path.join(a.work, name + ".jsonl")
-        subprocess.run([a.engram, "eval", "sessions", os.path.join(a.datasets, name), "--json", "--details", path],
-                       check=True, capture_output=True)
+        subprocess.run([a.engram, "eval", "sessions", os.path.join(a.datasets, name), "--json", "--details", path]
+                       + (["--clicks"] if a.clicks else []), check=True, capture_output=True)
         sessions = [json.loads(line) for line in open(path, encoding="utf-8")]
-        data[name] = [s for s in sessions if s["kind"] in KINDS and len(s["entries"]) == 1]
+        data[name] = [s for s in sessions if s["kind"] in KINDS and s["entries"] and s["entries"][0].get("kind", "query") == "query"
+                      and len([e for e in s["entries"] if e.get("kind", "query") == "query"]) == 1]
+        if a.clicks:
+            # The opened passage judged as the guard judges it: the same features, on the open entry.
+            opened[name] = [dict(s, entries=[e for e in s["entries"] if e.get("kind") == "open"]) for s in data[name]]
+            opened[name] = [s for s in opened[name] if s["entries"]]
+        data[name] = [s for s in data[name] if len(s["entries"]) == 1]
         for s in data[name]:
             s["_t"] = fused(s, 0)
             s["_base"] = ranked(s["_t"])
@@ -80,6 +91,17 @@ def main():
                 by[s["kind"]].append(f(s))
             cells.append(f"{auc(by['drilldown'], by['collide']):.2f} · {auc(by['related'], by['collide']):.2f}")
         print(f"| {label} | " + " | ".join(cells) + " |")
+    for label in ("cosine", "margin .75", "margin 1 against the 10th chunk"):
+        if not opened:
+            break
+        f = FEATURES[label]
+        cells = []
+        for n in names:
+            by = collections.defaultdict(list)
+            for s in opened[n]:
+                by[s["kind"]].append(f(s))
+            cells.append(f"{auc(by['drilldown'], by['collide']):.2f} · {auc(by['related'], by['collide']):.2f}")
+        print(f"| opened passage: {label} | " + " | ".join(cells) + " |")
 
     print("\n| agreement re-rank, no guard | " + " | ".join(KINDS) + " |")
     print("|---|" + "---|" * len(KINDS))

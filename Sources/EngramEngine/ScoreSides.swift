@@ -111,6 +111,38 @@ extension Searcher {
         return scored.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }.prefix(k).map(\.0)
     }
 
+    /// Cosines of the `k` chunks nearest to a vector, best first: through the graph where search uses it,
+    /// else by the exact scan (what memory's guard reads of the index for a query).
+    public func topCosines(_ vector: [Float], k: Int) throws -> [Float] {
+        let data = try self.data()
+        var scores: [Float] = []
+        if let segment = data.segment {
+            if usesGraph(SearchOptions(), segment) {
+                scores = segment.nearest(vector, k: k + data.excludedRows.count, ef: max(Self.beam, k))
+                    .filter { !data.excludedRows.contains($0.row) }.map(\.score)
+            } else {
+                scores = segment.scanAll(vector).enumerated().filter { !data.excludedRows.contains($0.offset) }.map(\.element)
+            }
+        }
+        if data.tail.count > 0 { scores += data.tail.scores(vector) }
+        return Self.largest(scores, k)
+    }
+
+    /// The `k` largest values, best first: a bounded selection, sorted at the end.
+    public static func largest(_ scores: [Float], _ k: Int) -> [Float] {
+        var top: [Float] = [], floor = -Float.infinity
+        top.reserveCapacity(2 * k + 1)
+        for s in scores where top.count < k || s > floor {
+            top.append(s)
+            if top.count > 2 * k {
+                top.sort(by: >)
+                top.removeLast(top.count - k)
+                floor = top.last ?? floor
+            }
+        }
+        return Array(top.sorted(by: >).prefix(k))
+    }
+
     /// The graph's recall@k against the exact scan, averaged over query vectors.
     public func graphRecall(_ vectors: [[Float]], k: Int = 10, beam: Int? = nil) throws -> Double {
         guard !vectors.isEmpty else { return 0 }

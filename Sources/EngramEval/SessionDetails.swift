@@ -18,6 +18,12 @@ public struct SessionDetail: Encodable {
         /// Entries only: cosine to the target query and decay weight at the target's time.
         public var similarity: Double?
         public var decay: Double?
+        /// Entries only: "query" or "open".
+        public var kind: String?
+        /// Target only: cosines of its best chunks, best first (``QueryStatistics``).
+        public var top: [Double]?
+        /// Entries only: mean cosine of the entry with the target's 10 best chunks.
+        public var agree10: Double?
     }
     public var id: String
     public var kind: String
@@ -31,15 +37,18 @@ public struct SessionDetail: Encodable {
 
 extension SessionEvaluator {
     func detail(
-        _ s: SearchSession, vectors: [String: [Float]], decays: [Double], options: SearchOptions, ndcg: [String: Double]
+        _ s: SearchSession, vector: [Float], entries: [WeightedEntry], options: SearchOptions, ndcg: [String: Double]
     ) throws -> SessionDetail {
         let prefix = "beir:\(collection.name)/"
         let docs = try searcher.documents()
-        let texts = [s.query] + s.history.map(\.query)
+        let texts = [s.query] + entries.map(\.entry.text)
+        let embeddings = [vector] + entries.map(\.entry.vector)
+        let best10 = try searcher.nearestChunks(vector, k: 10, exact: true).compactMap { try searcher.chunkVector($0) }
+        let top = try searcher.topCosines(vector, k: QueryStatistics.depth).map(Double.init)
         var sides: [(semantic: Searcher.DocumentScores, lexical: Searcher.DocumentScores)] = []
         var candidates = Set<Int64>()
         for (i, text) in texts.enumerated() {
-            let semantic = try searcher.semanticScores(vectors[text]!)
+            let semantic = try searcher.semanticScores(embeddings[i])
             let lexical = try searcher.lexicalScores(text, options: options)
             sides.append((semantic, lexical))
             let fused = Searcher.fuse(semantic: semantic, lexical: lexical, options: options)
@@ -51,8 +60,11 @@ extension SessionEvaluator {
             return SessionDetail.Side(
                 text: texts[i], cosMin: cos.min() ?? 0, cosMax: cos.max() ?? 0,
                 bm25Max: sides[i].lexical.values.map(\.score).max() ?? 0,
-                similarity: i == 0 ? nil : MemoryModel.cosine(vectors[s.query]!, vectors[texts[i]]!),
-                decay: i == 0 ? nil : decays[i - 1])
+                similarity: i == 0 ? nil : entries[i - 1].similarity,
+                decay: i == 0 ? nil : entries[i - 1].decay,
+                kind: i == 0 ? nil : entries[i - 1].entry.kind,
+                top: i == 0 ? top : nil,
+                agree10: i == 0 ? nil : best10.map { MemoryModel.cosine(embeddings[i], $0) }.reduce(0, +) / Double(max(1, best10.count)))
         }
         var rows: [String: [Double]] = [:]
         for d in candidates {

@@ -67,6 +67,8 @@ public struct SessionsReport: Sendable, Encodable {
     public var kinds: [String: SessionKindResult]
     /// With clicks: how many results the simulated users opened.
     public var opens: Int?
+    /// With --sweep: the memory flags of this run.
+    public var setting: String?
 }
 
 /// Replays sessions: each starts from an empty memory, its history is searched at its timestamps,
@@ -90,6 +92,15 @@ public struct SessionEvaluator {
         _ sessions: [SearchSession], config: MemoryConfig, options: SearchOptions = SearchOptions(), clicks: Bool = false,
         details: ((SessionDetail) throws -> Void)? = nil
     ) throws -> SessionsReport {
+        try evaluate(sessions, configs: [config], options: options, clicks: clicks, details: details)[0]
+    }
+
+    /// The same for several memory settings at once (a sweep): the texts are embedded once and the rankings
+    /// without memory computed once per session. `details` describes the first setting's runs.
+    public func evaluate(
+        _ sessions: [SearchSession], configs: [MemoryConfig], options: SearchOptions = SearchOptions(), clicks: Bool = false,
+        details: ((SessionDetail) throws -> Void)? = nil
+    ) throws -> [SessionsReport] {
         var options = options
         options.limit = 10
         let prefix = "beir:\(collection.name)/"
@@ -104,59 +115,83 @@ public struct SessionEvaluator {
         }
         let list = Array(texts)
         let vectors = Dictionary(uniqueKeysWithValues: zip(list, searcher.encoder.encode(list)))
-        let memory = MemoryRanker(searcher: searcher, config: config)
         let judgedQuery = Dictionary(collection.queries.map { ($0.text, $0.id) }, uniquingKeysWith: { a, _ in a })
 
         func ndcg(_ paths: [String], _ s: SearchSession) -> Double {
             Metrics.ndcg(ranking: paths.map { String($0.dropFirst(prefix.count)) }, judgments: collection.qrels[s.qrels_query] ?? [:], k: 10)
         }
-        var sums: [String: (n: Int, memory: Double, baseline: Double, full: Double, concat: Double)] = [:]
-        var opens = 0
+        typealias Sums = [String: (n: Int, memory: Double, baseline: Double, full: Double, concat: Double)]
+        var sums = [Sums](repeating: [:], count: configs.count)
+        var opens = [Int](repeating: 0, count: configs.count)
         for s in sessions {
             let now = Self.parse(s.at)
-            var entries: [MemoryStore.Entry] = []
-            for (i, h) in s.history.enumerated() {
-                let at = Self.parse(h.at)
-                if clicks, let id = judgedQuery[h.query], let judged = collection.qrels[id] {
-                    // The history search as its user saw it: with the memory of what came before it.
-                    let seen = try memory.search(h.query, vector: vectors[h.query], entries: entries, now: at, searches: i, options: options)
-                    if let hit = seen.response.hits.first(where: { (judged[String($0.path.dropFirst(prefix.count))] ?? 0) > 0 }),
-                       let vector = try searcher.chunkVector(hit.chunkID) {
-                        entries.append(MemoryStore.Entry(id: Int64(entries.count + 1), profile: "eval", kind: "query", text: h.query,
-                                                         vector: vectors[h.query]!, at: at, sequence: i))
-                        entries.append(MemoryStore.Entry(id: Int64(entries.count + 1), profile: "eval", kind: "open", text: hit.chunkText,
-                                                         vector: vector, at: at, sequence: i, path: hit.path))
-                        opens += 1
-                        continue
-                    }
-                }
-                entries.append(MemoryStore.Entry(id: Int64(entries.count + 1), profile: "eval", kind: "query", text: h.query,
-                                                 vector: vectors[h.query]!, at: at, sequence: i))
-            }
-            let withMemory = try memory.search(s.query, vector: vectors[s.query], entries: entries, now: now,
-                                               searches: s.history.count, options: options)
             let baseline = try searcher.rank(s.query, vector: vectors[s.query], options: options).map(\.path)
             let full = fullText[s.qrels_query].map { try? searcher.rank($0, vector: vectors[$0], options: options).map(\.path) } ?? nil
             let concatText = (s.history.last.map { $0.query + " " } ?? "") + s.query
             let concat = try searcher.rank(concatText, vector: vectors[concatText] ?? searcher.encoder.encode(concatText), options: options).map(\.path)
-            let scores = ["memory": ndcg(withMemory.response.hits.map(\.path), s), "baseline": ndcg(baseline, s),
-                          "full_query": ndcg(full ?? [], s), "concat": ndcg(concat, s)]
-            var t = sums[s.kind] ?? (0, 0, 0, 0, 0)
-            t.n += 1
-            t.memory += scores["memory"]!
-            t.baseline += scores["baseline"]!
-            t.full += scores["full_query"]!
-            t.concat += scores["concat"]!
-            sums[s.kind] = t
-            if let details {
-                try details(detail(s, vectors: vectors, decays: withMemory.entries.filter { $0.entry.kind == "query" }.map(\.decay),
-                                   options: options, ndcg: scores))
+            let q = vectors[s.query]!
+            var statistics: [String: QueryStatistics] = [:]
+            func stats(_ text: String) throws -> QueryStatistics {
+                if let st = statistics[text] { return st }
+                let st = QueryStatistics(topCosines: try searcher.topCosines(vectors[text]!, k: QueryStatistics.depth).map(Double.init))
+                statistics[text] = st
+                return st
+            }
+            // Settings that leave the same entries in effect at the same weights rank alike: each such
+            // ranking is computed once per session.
+            var rankings: [String: [SearchHit]] = [:]
+            func ranked(_ memory: MemoryRanker, _ text: String, entries: [MemoryStore.Entry], at: Double, searches: Int) throws
+                -> (hits: [SearchHit], weighted: [WeightedEntry])
+            {
+                let (expansion, weighted) = memory.expansion(entries, query: vectors[text]!, statistics: try stats(text), now: at, searches: searches)
+                let key = text + "\u{1}\(expansion.strength)\u{1}" + expansion.terms.map { "\($0.text)\u{2}\($0.weight)" }.joined(separator: ",")
+                if let hits = rankings[key] { return (hits, weighted) }
+                let hits = try searcher.search(SearchRequest(text, vector: vectors[text], options: options, expansion: expansion)).hits
+                rankings[key] = hits
+                return (hits, weighted)
+            }
+            for (c, config) in configs.enumerated() {
+                let memory = MemoryRanker(searcher: searcher, config: config)
+                var entries: [MemoryStore.Entry] = []
+                for (i, h) in s.history.enumerated() {
+                    let at = Self.parse(h.at)
+                    if clicks, let id = judgedQuery[h.query], let judged = collection.qrels[id] {
+                        // The history search as its user saw it: with the memory of what came before it.
+                        let seen = try ranked(memory, h.query, entries: entries, at: at, searches: i)
+                        if let hit = seen.hits.first(where: { (judged[String($0.path.dropFirst(prefix.count))] ?? 0) > 0 }),
+                           let vector = try searcher.chunkVector(hit.chunkID) {
+                            entries.append(MemoryStore.Entry(id: Int64(entries.count + 1), profile: "eval", kind: "query", text: h.query,
+                                                             vector: vectors[h.query]!, at: at, sequence: i))
+                            entries.append(MemoryStore.Entry(id: Int64(entries.count + 1), profile: "eval", kind: "open", text: hit.chunkText,
+                                                             vector: vector, at: at, sequence: i, path: hit.path))
+                            opens[c] += 1
+                            continue
+                        }
+                    }
+                    entries.append(MemoryStore.Entry(id: Int64(entries.count + 1), profile: "eval", kind: "query", text: h.query,
+                                                     vector: vectors[h.query]!, at: at, sequence: i))
+                }
+                let withMemory = try ranked(memory, s.query, entries: entries, at: now, searches: s.history.count)
+                let scores = ["memory": ndcg(withMemory.hits.map(\.path), s), "baseline": ndcg(baseline, s),
+                              "full_query": ndcg(full ?? [], s), "concat": ndcg(concat, s)]
+                var t = sums[c][s.kind] ?? (0, 0, 0, 0, 0)
+                t.n += 1
+                t.memory += scores["memory"]!
+                t.baseline += scores["baseline"]!
+                t.full += scores["full_query"]!
+                t.concat += scores["concat"]!
+                sums[c][s.kind] = t
+                if c == 0, let details {
+                    try details(detail(s, vector: q, entries: withMemory.weighted, options: options, ndcg: scores))
+                }
             }
         }
-        return SessionsReport(dataset: collection.name, kinds: sums.mapValues { t in
-            let n = Double(t.n)
-            return SessionKindResult(sessions: t.n, memory: t.memory / n, baseline: t.baseline / n, fullQuery: t.full / n, concat: t.concat / n)
-        }, opens: clicks ? opens : nil)
+        return sums.enumerated().map { c, sums in
+            SessionsReport(dataset: collection.name, kinds: sums.mapValues { t in
+                let n = Double(t.n)
+                return SessionKindResult(sessions: t.n, memory: t.memory / n, baseline: t.baseline / n, fullQuery: t.full / n, concat: t.concat / n)
+            }, opens: clicks ? opens[c] : nil)
+        }
     }
 
     static func parse(_ s: String) -> Double {

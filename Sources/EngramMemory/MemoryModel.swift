@@ -6,8 +6,14 @@ public struct WeightedEntry: Sendable {
     public let entry: MemoryStore.Entry
     /// Base weight × time decay × search decay.
     public let decay: Double
-    /// Cosine of the entry with the current query: what the topic guard judges.
+    /// Cosine of the entry with the current query.
     public let similarity: Double
+    /// What the topic guard judges: the cosine against the query's best chunk (``MemoryModel/guardScore``).
+    public let score: Double
+    /// The threshold the score was judged against.
+    public let threshold: Double
+    /// The query's reference chunk cosine the score was calibrated with (nil: none was known).
+    public let reference: Double?
     /// The guard's verdict in [0, 1].
     public let gate: Double
     /// decay × gate: what the entry contributes.
@@ -18,17 +24,40 @@ public struct WeightedEntry: Sendable {
 
 /// The arithmetic of memory: decay with time and with later searches, and the topic guard.
 public enum MemoryModel {
-    /// weight = base · 2^(−age / halfLife) · searchDecay^(searches since).
-    public static func decay(entry: MemoryStore.Entry, now: Double, searches: Int, config: MemoryConfig) -> Double {
+    /// 2^(−age / halfLife) · searchDecay^(searches since): how much of an entry time and later searches leave.
+    public static func fade(entry: MemoryStore.Entry, now: Double, searches: Int, config: MemoryConfig) -> Double {
         let age = max(0, now - entry.at)
         let since = max(0, searches - entry.sequence - 1)
-        let base = entry.kind == "open" ? config.openWeight : 1
-        return base * pow(2, -age / config.halfLife) * pow(config.searchDecay, Double(since))
+        return pow(2, -age / config.halfLife) * pow(config.searchDecay, Double(since))
+    }
+
+    /// weight = base · fade, or 0 once the fade is under the floor: an entry is forgotten at the same age,
+    /// and after the same number of searches, whatever its kind.
+    public static func decay(entry: MemoryStore.Entry, now: Double, searches: Int, config: MemoryConfig) -> Double {
+        let f = fade(entry: entry, now: now, searches: searches, config: config)
+        guard f >= config.floor else { return 0 }
+        return (entry.kind == "open" ? config.openWeight : 1) * f
     }
 
     /// A logistic step at `tau`: near 0 below it, near 1 well above it.
     public static func gate(similarity: Double, config: MemoryConfig) -> Double {
-        1 / (1 + exp(-(similarity - config.tau) / MemoryConfig.gateWidth))
+        gate(score: similarity, threshold: config.tau, config: config)
+    }
+
+    public static func gate(score: Double, threshold: Double, config: MemoryConfig) -> Double {
+        1 / (1 + exp(-(score - threshold) / config.gateWidth))
+    }
+
+    /// What the guard judges for an entry of `kind` at cosine `similarity` to the query: the cosine minus
+    /// μ × the query's best chunk cosine (`statistics`), and the threshold it must pass. Without
+    /// statistics the score is the cosine itself.
+    public static func guardScore(similarity: Double, kind: String, statistics: QueryStatistics?, config: MemoryConfig)
+        -> (score: Double, threshold: Double)
+    {
+        let open = kind == "open"
+        let mu = open ? config.openMargin : config.margin
+        let reference = statistics?.cosine(atRank: config.referenceRank) ?? 0
+        return (similarity - mu * reference, open ? config.openTau : config.tau)
     }
 
     public static func cosine(_ a: [Float], _ b: [Float]) -> Double {
@@ -41,13 +70,16 @@ public enum MemoryModel {
         return na > 0 && nb > 0 ? Double(dot / (na.squareRoot() * nb.squareRoot())) : 0
     }
 
-    /// Decay × guard for every entry, against the query's embedding `q`.
-    public static func weigh(_ entries: [MemoryStore.Entry], query q: [Float], now: Double, searches: Int, config: MemoryConfig) -> [WeightedEntry] {
+    /// Decay × guard for every entry, against the query's embedding `q` and what the index shows for it.
+    public static func weigh(_ entries: [MemoryStore.Entry], query q: [Float], statistics: QueryStatistics? = nil,
+                             now: Double, searches: Int, config: MemoryConfig) -> [WeightedEntry] {
         entries.map { e in
             let similarity = cosine(q, e.vector)
+            let (score, threshold) = guardScore(similarity: similarity, kind: e.kind, statistics: statistics, config: config)
             return WeightedEntry(
                 entry: e, decay: decay(entry: e, now: now, searches: searches, config: config), similarity: similarity,
-                gate: gate(similarity: similarity, config: config), ageSeconds: now - e.at,
+                score: score, threshold: threshold, reference: statistics.map { $0.cosine(atRank: config.referenceRank) },
+                gate: gate(score: score, threshold: threshold, config: config), ageSeconds: now - e.at,
                 searchesSince: max(0, searches - e.sequence - 1))
         }
     }
@@ -65,22 +97,57 @@ public enum MemoryModel {
 }
 
 extension WeightedEntry {
-    /// Why the entry is, or is not, in effect for this query, in words.
+    /// The cosine the guard asks of this entry for this query: the threshold plus the part of the query's
+    /// best chunk cosine it subtracts.
+    public func requiredCosine(_ config: MemoryConfig) -> Double { threshold + (similarity - score) }
+
+    /// Why the entry is, or is not, in effect for this query, in words: faded (by age, by later searches,
+    /// or both), or on or off topic by how much against what the guard asks for this query.
     public func why(_ config: MemoryConfig) -> String {
         let age = MemoryModel.age(ageSeconds)
         let since = searchesSince == 1 ? "1 search since" : "\(searchesSince) searches since"
-        if weight >= config.floor {
-            return String(format: "in effect: on topic (cosine %.2f to this query, the guard opens past %.2f), %@ old, %@",
-                          similarity, config.tau, age, since)
-        }
+        let needed = requiredCosine(config)
+        let against = reference.map {
+            config.referenceRank == 1 ? String(format: "; the index's best passage for this query is at %.2f", $0)
+                : String(format: "; the index's %@ best passage for this query is at %.2f", MemoryModel.ordinal(config.referenceRank), $0)
+        } ?? ""
         if decay < config.floor {
-            return "faded: \(age) old and \(since) left it weight \(String(format: "%.3f", decay)), under \(config.floor)"
+            let left = pow(2, -max(0, ageSeconds) / config.halfLife) * pow(config.searchDecay, Double(searchesSince))
+            return "faded: \(age) old and \(since) left it \(String(format: "%.3f", left)) of its weight, under \(config.floor)"
+                + " (\(MemoryModel.fadeCause(ageSeconds: ageSeconds, searchesSince: searchesSince, config: config)))"
         }
-        return String(format: "off topic: cosine %.2f to this query, the guard opens past %.2f", similarity, config.tau)
+        if weight >= config.floor {
+            if gate < 0.5 {
+                return String(format: "in effect: near the topic (cosine %.2f to this query, %.2f short of the %.2f the guard asks%@), "
+                              + "counted at %.0f %% of its weight, %@ old, %@",
+                              similarity, needed - similarity, needed, against, gate * 100, age, since)
+            }
+            return String(format: "in effect: on topic (cosine %.2f to this query, %.2f past the %.2f the guard asks%@), %@ old, %@",
+                          similarity, similarity - needed, needed, against, age, since)
+        }
+        return String(format: "off topic: cosine %.2f to this query, %.2f short of the %.2f the guard asks%@",
+                      similarity, max(0, needed - similarity), needed, against)
     }
 }
 
 extension MemoryModel {
+    /// Which decay took an entry's weight under the floor: its age, the searches made since, or both.
+    public static func fadeCause(ageSeconds: Double, searchesSince: Int, config: MemoryConfig) -> String {
+        let byAge = -max(0, ageSeconds) / config.halfLife * log(2)
+        let bySearches = Double(searchesSince) * log(max(config.searchDecay, 1e-12))
+        let floor = log(config.floor)
+        if byAge <= floor && bySearches <= floor { return "too old, and too many searches since" }
+        if byAge <= floor { return "too old" }
+        if bySearches <= floor { return "too many searches since" }
+        return byAge < bySearches ? "mostly too old" : "mostly too many searches since"
+    }
+
+    /// "2nd", "10th", "21st".
+    public static func ordinal(_ n: Int) -> String {
+        let tail = n % 100 >= 11 && n % 100 <= 13 ? "th" : [1: "st", 2: "nd", 3: "rd"][n % 10] ?? "th"
+        return "\(n)\(tail)"
+    }
+
     /// "45 s", "12 min", "3 h", "2 d".
     public static func age(_ seconds: Double) -> String {
         let s = max(0, seconds)

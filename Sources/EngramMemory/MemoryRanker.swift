@@ -49,22 +49,31 @@ public struct MemoryRanker {
     }
 
     /// The expansion that `entries` give a query whose embedding is `q`, and every entry's weight.
-    public func expansion(_ entries: [MemoryStore.Entry], query q: [Float], now: Double, searches: Int)
+    public func expansion(_ entries: [MemoryStore.Entry], query q: [Float], statistics: QueryStatistics?, now: Double, searches: Int)
         -> (expansion: QueryExpansion, weighted: [WeightedEntry])
     {
-        let weighted = MemoryModel.weigh(entries, query: q, now: now, searches: searches, config: config)
+        let weighted = MemoryModel.weigh(entries, query: q, statistics: statistics, now: now, searches: searches, config: config)
         let terms = weighted.filter { $0.weight >= config.floor }.map {
             QueryExpansion.Term(text: $0.entry.text, vector: $0.entry.vector, weight: $0.weight)
         }
         return (QueryExpansion(terms: terms, strength: config.beta), weighted)
     }
 
+    /// What the index shows for the query `q`, for the guard: its best chunks' cosines (through the graph at
+    /// scale). A caller that already has them passes them to `search` instead.
+    public func statistics(_ q: [Float]) throws -> QueryStatistics {
+        QueryStatistics(topCosines: try searcher.topCosines(q, k: QueryStatistics.depth).map(Double.init))
+    }
+
     public func search(
-        _ query: String, vector: [Float]? = nil, entries: [MemoryStore.Entry], now: Double, searches: Int,
-        options: SearchOptions, explain: Bool = false
+        _ query: String, vector: [Float]? = nil, statistics: QueryStatistics? = nil, entries: [MemoryStore.Entry], now: Double,
+        searches: Int, options: SearchOptions, explain: Bool = false
     ) throws -> MemoryResult {
         let q = vector ?? searcher.encoder.encode(query)
-        let (expansion, weighted) = self.expansion(entries, query: q, now: now, searches: searches)
+        // The statistics cost a scan: only when an entry could count at all.
+        let live = entries.contains { MemoryModel.decay(entry: $0, now: now, searches: searches, config: config) >= config.floor }
+        let stats = try statistics ?? (live && config.needsStatistics ? self.statistics(q) : nil)
+        let (expansion, weighted) = self.expansion(entries, query: q, statistics: stats, now: now, searches: searches)
         let response = try searcher.search(SearchRequest(query, vector: q, options: options, expansion: expansion, explain: explain))
         var explanations: [MemoryExplanation] = []
         if explain {

@@ -32,6 +32,11 @@ extension EvalCommand {
 
         @OptionGroup(title: "Memory tuning") var memory: MemoryTuning
 
+        @Option(help: ArgumentHelp("Also run these memory flags over the others (repeatable), e.g. --sweep \"--tau=0.6\": "
+                                   + "one process embeds the texts and ranks without memory once; prints a JSON array, one report per sweep.",
+                                   valueName: "flags"))
+        var sweep: [String] = []
+
         @Option(help: "Cache index file (default: $ENGRAM_HOME/cache/beir-NAME.sqlite).")
         var index: String?
 
@@ -68,9 +73,22 @@ extension EvalCommand {
             }
             defer { try? sink?.close() }
             let lines = JSONEncoder()
-            let report = try SessionEvaluator(collection: collection, searcher: searcher).evaluate(
-                list, config: try config(), clicks: clicks,
+            var configs = [try config()]
+            for flags in sweep {
+                let tuning = try MemoryTuning.parse(flags.split(separator: " ").map(String.init))
+                var c = configs[0]
+                try tuning.apply(to: &c, halfLife: nil)
+                configs.append(c)
+            }
+            var reports = try SessionEvaluator(collection: collection, searcher: searcher).evaluate(
+                list, configs: configs, clicks: clicks,
                 details: sink.map { h in { try h.write(contentsOf: lines.encode($0) + Data("\n".utf8)) } })
+            if !sweep.isEmpty {
+                for (i, flags) in ([""] + sweep).enumerated() { reports[i].setting = flags }
+                try printJSON(reports)
+                return
+            }
+            let report = reports[0]
             if json {
                 try printJSON(report)
                 return

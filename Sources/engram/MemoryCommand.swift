@@ -93,29 +93,72 @@ struct MemoryCommand: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The entries with their current weights (before any query's topic guard).")
+        static let configuration = CommandConfiguration(
+            abstract: "The entries with their current weights, and why each is or is not in effect.",
+            discussion: """
+                Without --query, each entry's weight after decay: faded entries say whether age or the searches made \
+                since took them out. With --query, every entry is also judged by the topic guard against that query, \
+                as a search would judge it, and says whether it is on topic and by how much.
+                Example: engram memory show --query "checksum"
+                """)
         @OptionGroup var common: Common
+
+        @Option(help: "Judge every entry against this query (the topic guard, as a search would; records nothing).")
+        var query: String?
+
+        @Option(help: "Model folder (with --query; default: $ENGRAM_MODEL, else the installed default model).")
+        var model: String?
+
+        @Option(help: "Show the weights as at this time (ISO 8601).")
+        var at: String?
+
+        func validate() throws {
+            if let at, DateParsing.parse(at) == nil { throw Usage.error("--at: cannot read time \"\(at)\" (use ISO 8601)") }
+            if let query, query.trimmingCharacters(in: .whitespaces).isEmpty { throw Usage.error("--query: give a query to judge the entries against") }
+        }
 
         func run() async throws {
             let session = try common.session()
             let config = session.config
             let (entries, searches, _) = try session.state()
-            let now = Date().timeIntervalSince1970
+            let now = at.flatMap(DateParsing.parse)?.timeIntervalSince1970 ?? Date().timeIntervalSince1970
+            var judged: [Int64: WeightedEntry] = [:]
+            if let query {
+                let searcher = try Searcher(store: session.index, encoder: try PrecisionOption.queryEncoder(model: model))
+                let q = searcher.encoder.encode(query)
+                let ranker = MemoryRanker(searcher: searcher, config: config)
+                let weighted = MemoryModel.weigh(entries, query: q, statistics: config.needsStatistics ? try ranker.statistics(q) : nil,
+                                                 now: now, searches: searches, config: config)
+                judged = Dictionary(uniqueKeysWithValues: weighted.map { ($0.entry.id, $0) })
+            }
             let rows = entries.reversed().map { e in
-                ShownEntry(id: e.id, kind: e.kind, text: e.text, path: e.path, at: Date(timeIntervalSince1970: e.at).formatted(.iso8601),
-                           age_seconds: now - e.at, searches_since: max(0, searches - e.sequence - 1),
-                           weight: MemoryModel.decay(entry: e, now: now, searches: searches, config: config))
+                let decay = MemoryModel.decay(entry: e, now: now, searches: searches, config: config)
+                let since = max(0, searches - e.sequence - 1)
+                let why: String
+                if let w = judged[e.id] {
+                    why = w.why(config)
+                } else if decay < config.floor {
+                    why = "faded: \(MemoryModel.age(now - e.at)) old and \(since == 1 ? "1 search" : "\(since) searches") since left it \(String(format: "%.3f", MemoryModel.fade(entry: e, now: now, searches: searches, config: config))) of its weight, "
+                        + "under \(config.floor) (\(MemoryModel.fadeCause(ageSeconds: now - e.at, searchesSince: since, config: config)))"
+                } else {
+                    why = "can take part: the topic guard judges it against each query (--query QUERY shows how)"
+                }
+                return ShownEntry(id: e.id, kind: e.kind, text: e.text, path: e.path, at: Date(timeIntervalSince1970: e.at).formatted(.iso8601),
+                                  age_seconds: now - e.at, searches_since: since, weight: decay,
+                                  effective_weight: judged[e.id]?.weight, why: why)
             }
             if common.json {
-                try printJSON(ShownMemory(profile: common.profile, searches: searches, half_life_seconds: config.halfLife, entries: rows))
+                try printJSON(ShownMemory(profile: common.profile, searches: searches, half_life_seconds: config.halfLife, query: query,
+                                          entries: rows))
                 return
             }
-            print("profile \(Terminal.safe(common.profile)): \(rows.count) entries, \(searches) searches, half-life \(Progress.clock(config.halfLife))")
+            print("profile \(Terminal.safe(common.profile)): \(rows.count) entries, \(searches) searches, half-life \(Progress.clock(config.halfLife))"
+                  + (query.map { ", judged against \"\(Terminal.safe($0))\"" } ?? ""))
             for r in rows {
-                let why = r.weight < config.floor
-                    ? "  (faded: \(MemoryModel.age(r.age_seconds)) old, \(r.searches_since) searches since: weight under \(config.floor), no longer used)" : ""
-                print(String(format: "  %5.3f  %-5@  %@ ago  ", r.weight, r.kind, Progress.clock(r.age_seconds))
-                      + "\"\(Terminal.safe(String(r.text.prefix(70))))\"" + why)
+                let shown = query == nil || r.weight < config.floor ? "  (\(r.why))" : "\n         \(r.why)"
+                print(String(format: "  %5.3f  %-5@  %@ ago  ", r.effective_weight ?? r.weight, r.kind, Progress.clock(r.age_seconds))
+                      + "\"\(Terminal.safe(String(r.text.prefix(70))))\""
+                      + (query == nil && r.weight >= config.floor ? "" : shown))
             }
         }
     }
@@ -151,13 +194,18 @@ struct ShownEntry: Encodable {
     let at: String
     let age_seconds: Double
     let searches_since: Int
+    /// After decay, before any query's topic guard.
     let weight: Double
+    /// With --query: after the guard too.
+    let effective_weight: Double?
+    let why: String
 }
 
 struct ShownMemory: Encodable {
     let profile: String
     let searches: Int
     let half_life_seconds: Double
+    let query: String?
     let entries: [ShownEntry]
 }
 

@@ -66,6 +66,8 @@ struct MemoryOutput: Encodable {
         let decay: Double
         let gate: Double
         let similarity: Double
+        /// The cosine the guard asks of this entry for this query (its threshold, calibrated to the index).
+        let required_similarity: Double
         let age_seconds: Double
         let searches_since: Int
         let active: Bool
@@ -93,7 +95,7 @@ struct MemoryOutput: Encodable {
         let floor = Set(m.active.map(\.entry.id))
         entries = m.entries.map {
             Entry(id: $0.entry.id, kind: $0.entry.kind, text: $0.entry.text, path: $0.entry.path, weight: $0.weight, decay: $0.decay,
-                  gate: $0.gate, similarity: $0.similarity, age_seconds: $0.ageSeconds, searches_since: $0.searchesSince,
+                  gate: $0.gate, similarity: $0.similarity, required_similarity: $0.requiredCosine(config), age_seconds: $0.ageSeconds, searches_since: $0.searchesSince,
                   active: floor.contains($0.entry.id), why: $0.why(config))
         }
         results = m.explanations.map { e in

@@ -46,8 +46,23 @@ struct MemoryTuning: ParsableArguments {
     @Option(help: "Memory strength β (0…100).")
     var beta: Double?
 
-    @Option(help: "Topic guard threshold τ: the cosine to the query past which an entry counts (-1…1).")
+    @Option(help: "Topic guard threshold τ: an entry counts once its cosine to the query, less μ × the query's best chunk cosine, is past τ (-2…2).")
     var tau: Double?
+
+    @Option(help: "Guard margin μ: the guard judges the cosine to the query minus μ × the query's best chunk cosine (0…2).")
+    var margin: Double?
+
+    @Option(help: "Guard reference: the query's N-th best chunk, whose cosine the margin subtracts (1…200).")
+    var referenceRank: Int?
+
+    @Option(help: "Guard threshold for an opened result (-2…2).")
+    var openTau: Double?
+
+    @Option(help: "Guard margin μ for an opened result (0…2).")
+    var openMargin: Double?
+
+    @Option(help: "Width of the guard's logistic step (0.001…1).")
+    var gateWidth: Double?
 
     @Option(help: "Weight of an opened result relative to a search (0…100).")
     var openWeight: Double?
@@ -55,8 +70,13 @@ struct MemoryTuning: ParsableArguments {
     func validate() throws {
         try Validate.finite(searchDecay, "--search-decay", in: 0...1)
         try Validate.finite(beta, "--beta", in: 0...100)
-        try Validate.finite(tau, "--tau", in: -1...1)
+        try Validate.finite(tau, "--tau", in: -2...2)
         try Validate.finite(openWeight, "--open-weight", in: 0...100)
+        try Validate.finite(margin, "--margin", in: 0...2)
+        try Validate.finite(referenceRank.map(Double.init), "--reference-rank", in: 1...Double(QueryStatistics.depth))
+        try Validate.finite(openTau, "--open-tau", in: -2...2)
+        try Validate.finite(openMargin, "--open-margin", in: 0...2)
+        try Validate.finite(gateWidth, "--gate-width", in: 0.001...1)
     }
 
     /// Flags over `config` (which holds the defaults, the config file and the environment).
@@ -68,6 +88,11 @@ struct MemoryTuning: ParsableArguments {
         if let searchDecay { config.searchDecay = searchDecay }
         if let beta { config.beta = beta }
         if let tau { config.tau = tau }
+        if let margin { config.margin = margin }
+        if let referenceRank { config.referenceRank = referenceRank }
+        if let openTau { config.openTau = openTau }
+        if let openMargin { config.openMargin = openMargin }
+        if let gateWidth { config.gateWidth = gateWidth }
         if let openWeight { config.openWeight = openWeight }
     }
 }

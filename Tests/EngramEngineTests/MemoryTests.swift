@@ -137,7 +137,7 @@ import Testing
         _ = try search("how the moon's gravity raises two tidal bulges", index, ["--at", "2026-01-05T10:00:00Z", "--profile", "w"])
         _ = try search("git rebase versus merge", index, ["--at", "2026-01-05T10:01:00Z", "--profile", "w"])
         func whys(_ at: String) throws -> [String: String] {
-            let r = try search("tides", index, ["--at", at, "--profile", "w", "--incognito"])
+            let r = try search("gravity of the moon", index, ["--at", at, "--profile", "w", "--incognito"])
             let entries = try #require((r["memory"] as? [String: Any])?["entries"] as? [[String: Any]])
             return Dictionary(uniqueKeysWithValues: entries.compactMap { e in (e["text"] as? String).map { ($0, e["why"] as? String ?? "") } })
         }

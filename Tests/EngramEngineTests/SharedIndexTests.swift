@@ -139,7 +139,7 @@ import Testing
         _ = try EngineSupport.run(["search", "how the moon's gravity raises two tidal bulges", "--index", index, "--profile", "f",
                                    "--at", "2026-01-05T10:00:00Z"], environment: env)
         func json(_ args: [String]) throws -> [String: Any] {
-            let (s, out, err) = try EngineSupport.run(["search", "tides", "--index", index, "--type", "md", "--json", "-n", "5"] + args,
+            let (s, out, err) = try EngineSupport.run(["search", "gravity of the moon", "--index", index, "--type", "md", "--json", "-n", "5"] + args,
                                                       environment: env)
             #expect(s == 0, "\(err)")
             return try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
