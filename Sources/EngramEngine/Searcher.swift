@@ -97,7 +97,7 @@ public final class Searcher {
                 try timed("expansion_lexical") {
                     let queryMax = lexical0.values.lazy.map(\.score).max() ?? 0
                     for term in expansion.terms {
-                        let scores = try lexicalScores(term.text, options: options, allowed: allowed)
+                        let scores = try lexicalScores(term.text, options: options, allowed: allowed, limit: Self.expansionShortlist)
                         let termMax = scores.values.lazy.map(\.score).max() ?? 0
                         guard termMax > 0, queryMax > 0 else { continue }
                         let factor = expansion.strength * term.weight * queryMax / termMax
