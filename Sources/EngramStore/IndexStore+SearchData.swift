@@ -1,6 +1,7 @@
 import Foundation
 
-/// What search reads: vectors, postings, chunk lengths, FTS5.
+/// Whole-index reads (every vector, for tools such as an import) and FTS5; search itself reads the
+/// segment and `IndexStore+Segment`.
 extension IndexStore {
     /// Every chunk vector in one contiguous row-major matrix, with each row's chunk and document id.
     /// A damaged vector (wrong size, or a value that is not finite) is left out and counted in
@@ -43,28 +44,6 @@ extension IndexStore {
         try s.bind([.int(chunkID)])
         guard try s.step() else { return nil }
         return s.withBlob(0) { Array($0.bindMemory(to: Float.self)) }
-    }
-
-    /// (chunk id, term frequency) for every chunk that holds `term`.
-    public func postings(_ term: String) throws -> [(chunkID: Int64, tf: Int)] {
-        let s = try db.statement("SELECT chunk_id, tf FROM postings WHERE term = ?")
-        try s.bind([.text(term)])
-        var out: [(Int64, Int)] = []
-        while try s.step() { out.append((s.int(0), Int(s.int(1)))) }
-        return out
-    }
-
-    /// Lexical length of every chunk, keyed by id, plus their count and mean (for BM25).
-    public func lexicalLengths() throws -> (lengths: [Int64: Int], average: Double) {
-        let s = try db.statement("SELECT id, lex_length FROM chunks")
-        var lengths: [Int64: Int] = [:]
-        var total = 0
-        while try s.step() {
-            let l = Int(s.int(1))
-            lengths[s.int(0)] = l
-            total += l
-        }
-        return (lengths, lengths.isEmpty ? 0 : Double(total) / Double(lengths.count))
     }
 
     /// FTS5's own bm25() over the chunk texts for an FTS5 MATCH expression: (chunk id, score, higher is better).
