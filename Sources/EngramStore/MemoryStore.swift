@@ -80,7 +80,21 @@ public final class MemoryStore {
             throw StoreError.cannotOpen(path: path, message: "cannot create \(folder): \(reason)")
         }
         db = try Database(path: path)
-        try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL")
+        // Switching a new file to WAL needs it to itself: when several first searches open it at once,
+        // SQLite answers "locked" without waiting (its busy handler would deadlock there), so it is retried.
+        var attempt = 0
+        while true {
+            do {
+                try db.execute("PRAGMA journal_mode=WAL")
+                break
+            } catch where attempt < 100 && (try? db.scalarText("PRAGMA journal_mode")) != "wal" {
+                attempt += 1
+                usleep(10_000)
+            } catch where (try? db.scalarText("PRAGMA journal_mode")) == "wal" {
+                break
+            }
+        }
+        try db.execute("PRAGMA synchronous=NORMAL")
         if try db.scalarInt("PRAGMA user_version") == 0 {
             // Two processes may create the file at once: the schema is idempotent and runs under the write lock.
             try db.transaction { try db.execute(Self.schema) }
