@@ -21,6 +21,8 @@ final class BF16Linear: @unchecked Sendable {
     private let packedWeights: dnnl_memory_t
     private let weightStorage: UnsafeMutableRawPointer
     private let bias: dnnl_memory_t
+    /// The bias, copied: the caller's may be a temporary (query, key and value stacked for packing).
+    private let biasStorage: UnsafeMutablePointer<Float>
     private var srcDesc = dnnl_memory_desc_t()  // [tile, K] bf16, row-major
     private var dstDesc = dnnl_memory_desc_t()  // [tile, N] f32 or bf16, row-major
     private var scratchDesc = dnnl_memory_desc_t()
@@ -74,7 +76,9 @@ final class BF16Linear: @unchecked Sendable {
         defer { dnnl_memory_destroy(plain) }
         try DNNL.check(dnnl_memory_create(&packed, &weightDesc, engine, weightStorage), "packed weights")
         packedWeights = packed!
-        try DNNL.check(dnnl_memory_create(&biasMemory, &biasDesc, engine, UnsafeMutableRawPointer(mutating: biasValues)), "bias")
+        biasStorage = UnsafeMutablePointer<Float>.allocate(capacity: n)
+        biasStorage.update(from: biasValues, count: n)
+        try DNNL.check(dnnl_memory_create(&biasMemory, &biasDesc, engine, biasStorage), "bias")
         bias = biasMemory!
         try DNNL.reorder(from: plain!, plainDesc, to: packedWeights, weightDesc, engine: engine)
     }
@@ -84,6 +88,7 @@ final class BF16Linear: @unchecked Sendable {
         dnnl_memory_destroy(packedWeights)
         dnnl_memory_destroy(bias)
         weightStorage.deallocate()
+        biasStorage.deallocate()
     }
 
     /// y[r, N] = x[r, K] · Wᵀ + b for the rows of tiles `tiles` (tile i is rows i·tile ..< (i+1)·tile).

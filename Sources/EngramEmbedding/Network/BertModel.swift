@@ -33,7 +33,9 @@ public final class BertModel: @unchecked Sendable {
         let h = config.hiddenSize, inter = config.intermediateSize
         packed = precision == .bf16 ? try Self.parallelMap(weights.layers) { l in
             PackedLayer(
-                qkv: try BF16Linear(weight: l.qkv, bias: l.qkvBias, outputs: 3 * h, inputs: h),
+                qkv: try Self.stacked([(l.query, l.queryBias), (l.key, l.keyBias), (l.value, l.valueBias)], rows: h, columns: h) {
+                    try BF16Linear(weight: $0, bias: $1, outputs: 3 * h, inputs: h)
+                },
                 attentionOut: try BF16Linear(weight: l.attentionOut, bias: l.attentionOutBias, outputs: h, inputs: h),
                 // GELU runs in the product's epilogue, and its output is already the next product's bf16 input.
                 intermediate: try BF16Linear(weight: l.intermediate, bias: l.intermediateBias, outputs: inter, inputs: h,
@@ -44,6 +46,20 @@ public final class BertModel: @unchecked Sendable {
             ? try DNNLAttention(hidden: h, headSize: config.headSize) : nil
         // The engine splits work across cores itself (see `Parallel`).
         openblas_set_num_threads(1)
+    }
+
+    /// Calls `body` with the [n·rows, columns] matrix and [n·rows] bias of `parts` stacked, so that query,
+    /// key and value are packed as one product; the stacked copy lives only for the call.
+    private static func stacked<T>(_ parts: [(UnsafePointer<Float>, UnsafePointer<Float>)], rows: Int, columns: Int,
+                                   _ body: (UnsafePointer<Float>, UnsafePointer<Float>) throws -> T) rethrows -> T {
+        let weight = UnsafeMutablePointer<Float>.allocate(capacity: parts.count * rows * columns)
+        let bias = UnsafeMutablePointer<Float>.allocate(capacity: parts.count * rows)
+        defer { weight.deallocate(); bias.deallocate() }
+        for (i, (w, b)) in parts.enumerated() {
+            (weight + i * rows * columns).update(from: w, count: rows * columns)
+            (bias + i * rows).update(from: b, count: rows)
+        }
+        return try body(weight, bias)
     }
 
     /// `transform` over `items` on all cores, in order: packing a layer's weights is independent of the others.
@@ -83,7 +99,10 @@ public final class BertModel: @unchecked Sendable {
             if bf16 {
                 linear(x, rows: t, packed: packed[l].qkv, scratch: xb, into: qkv, threads: threads)
             } else {
-                linear(x, rows: t, in: h, weight: layer.qkv, bias: layer.qkvBias, out: 3 * h, into: qkv, threads: threads)
+                // Three products into the column blocks of qkv: the weights are used where they are mapped.
+                for (block, (w, b)) in [(layer.query, layer.queryBias), (layer.key, layer.keyBias), (layer.value, layer.valueBias)].enumerated() {
+                    linear(x, rows: t, in: h, weight: w, bias: b, out: h, into: qkv + block * h, stride: 3 * h, threads: threads)
+                }
             }
             attention(qkv: qkv, offsets: offsets, into: ctx, threads: threads)
             // q[T, H] ← LayerNorm(ctx·Woᵀ + bo + x)
@@ -135,35 +154,36 @@ public final class BertModel: @unchecked Sendable {
         }
     }
 
-    /// y[rows, out] = x[rows, in] · Wᵀ + b. Many rows are split across the cores by rows; a few rows (one
-    /// short query) by output columns, so that both cores share the weights' reading and packing.
+    /// y[rows, out] = x[rows, in] · Wᵀ + b, y's rows `stride` floats apart (default `out`). Many rows are
+    /// split across the cores by rows; a few rows (one short query) by output columns, so that both cores
+    /// share the weights' reading and packing.
     private func linear(
         _ x: UnsafePointer<Float>, rows: Int, in n: Int, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-        out m: Int, into y: UnsafeMutablePointer<Float>, threads: Int
+        out m: Int, into y: UnsafeMutablePointer<Float>, stride: Int? = nil, threads: Int
     ) {
-        let grain = 64
+        let grain = 64, ld = stride ?? m
         if rows < 2 * grain && threads > 1 {
             Parallel.rows(m, grain: 128, workers: threads) { c in
-                for i in 0..<rows { (y + i * m + c.lowerBound).update(from: bias + c.lowerBound, count: c.count) }
+                for i in 0..<rows { (y + i * ld + c.lowerBound).update(from: bias + c.lowerBound, count: c.count) }
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(c.count), Int32(n),
-                            1, x, Int32(n), weight + c.lowerBound * n, Int32(n), 1, y + c.lowerBound, Int32(m))
+                            1, x, Int32(n), weight + c.lowerBound * n, Int32(n), 1, y + c.lowerBound, Int32(ld))
             }
             return
         }
         Parallel.rows(rows, grain: grain, workers: threads) { r in
-            let yr = y + r.lowerBound * m
-            for i in 0..<r.count { (yr + i * m).update(from: bias, count: m) }
+            let yr = y + r.lowerBound * ld
+            for i in 0..<r.count { (yr + i * ld).update(from: bias, count: m) }
             // Hot: ~all of the FLOPs of the network are in these calls.
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(r.count), Int32(m), Int32(n),
-                        1, x + r.lowerBound * n, Int32(n), weight, Int32(n), 1, yr, Int32(m))
+                        1, x + r.lowerBound * n, Int32(n), weight, Int32(n), 1, yr, Int32(ld))
         }
     }
 
     private func linear(
         _ x: UnsafeMutablePointer<Float>, rows: Int, in n: Int, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-        out m: Int, into y: UnsafeMutablePointer<Float>, threads: Int
+        out m: Int, into y: UnsafeMutablePointer<Float>, stride: Int? = nil, threads: Int
     ) {
-        linear(UnsafePointer(x), rows: rows, in: n, weight: weight, bias: bias, out: m, into: y, threads: threads)
+        linear(UnsafePointer(x), rows: rows, in: n, weight: weight, bias: bias, out: m, into: y, stride: stride, threads: threads)
     }
 
     /// y[rows, out] = x[rows, in] · Wᵀ + b in bf16: x is rounded to bf16 into `xb`, then multiplied by the
