@@ -15,13 +15,19 @@ public struct LexicalAnalyzer: Sendable {
             out.append(PorterStemmer.stem(w))
         }
         for s in text.unicodeScalars {
-            if s.properties.isAlphabetic || s.properties.numericType != nil || s == "_" {
-                if s.isASCII {
-                    let v = s.value
-                    word.append((v >= 65 && v <= 90) ? Unicode.Scalar(v + 32)! : s)
+            if s.isASCII {
+                // ASCII without Unicode property lookups (the same classes: letters, digits, `_`), which
+                // made up most of the analysis of English text.
+                let v = s.value
+                if v >= 65 && v <= 90 {
+                    word.append(Unicode.Scalar(UInt8(v + 32)))
+                } else if (v >= 97 && v <= 122) || (v >= 48 && v <= 57) || v == 95 {
+                    word.append(s)
                 } else {
-                    word.append(contentsOf: s.properties.lowercaseMapping.unicodeScalars)
+                    flush()
                 }
+            } else if s.properties.isAlphabetic || s.properties.numericType != nil {
+                word.append(contentsOf: s.properties.lowercaseMapping.unicodeScalars)
             } else {
                 flush()
             }
