@@ -33,7 +33,7 @@ public struct Snippet: Sendable, Equatable {
         // A giant token (minified code, base64) is matched on its start only: analysing a megabyte to
         // decide one highlight would cost more than the search.
         let matches = tokens.map { token in
-            !wanted.isEmpty && analyzer.terms(token.utf8.count > 512 ? String(token.prefix(512)) : token).contains(where: wanted.contains)
+            !wanted.isEmpty && analyzer.containsTerm(of: wanted, in: token.utf8.count > 512 ? String(token.prefix(512)) : token)
         }
         var bestStart = 0, bestCount = -1
         if tokens.count > words {

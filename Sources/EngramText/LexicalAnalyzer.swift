@@ -6,13 +6,37 @@ public struct LexicalAnalyzer: Sendable {
     /// Terms in text order (with repeats).
     public func terms(_ text: String) -> [String] {
         var out: [String] = []
-        var word = String.UnicodeScalarView()
-        func flush() {
-            defer { word.removeAll() }
-            guard word.count >= 2 else { return }
+        forEachWord(text) { word in
             let w = String(word)
-            if Self.stopwords.contains(w) { return }
-            out.append(PorterStemmer.stem(w))
+            if !Self.stopwords.contains(w) { out.append(PorterStemmer.stem(w)) }
+            return true
+        }
+        return out
+    }
+
+    /// Whether any term of `text` is in `wanted` (as `terms(text).contains(where: wanted.contains)`), stemming
+    /// only the words that can match: a Porter stem keeps its word's first letter, so a word whose first
+    /// letter starts no wanted term is passed over unstemmed.
+    public func containsTerm(of wanted: Set<String>, in text: String) -> Bool {
+        let firsts = Set(wanted.compactMap(\.unicodeScalars.first))
+        var found = false
+        forEachWord(text) { word in
+            guard let first = word.first, firsts.contains(first) else { return true }
+            let w = String(word)
+            found = !Self.stopwords.contains(w) && wanted.contains(PorterStemmer.stem(w))
+            return !found
+        }
+        return found
+    }
+
+    /// Calls `body` with each lower-cased run of two or more letters, digits and `_`, in text order, until it
+    /// returns false.
+    private func forEachWord(_ text: String, _ body: (String.UnicodeScalarView) -> Bool) {
+        var word = String.UnicodeScalarView()
+        var going = true
+        func flush() {
+            defer { word.removeAll(keepingCapacity: true) }
+            if word.count >= 2 { going = body(word) }
         }
         for s in text.unicodeScalars {
             if s.isASCII {
@@ -31,9 +55,9 @@ public struct LexicalAnalyzer: Sendable {
             } else {
                 flush()
             }
+            if !going { return }
         }
         flush()
-        return out
     }
 
     /// Term → count.

@@ -65,6 +65,36 @@ import Testing
         #expect(LexicalAnalyzer().terms("How do the TIDES work? It's the Moon!") == ["tide", "work", "moon"])
     }
 
+    @Test("containsTerm answers as terms(text).contains(where: wanted.contains), with or without non-ASCII text")
+    func containsTermAgreesWithTerms() {
+        let analyzer = LexicalAnalyzer()
+        let words = ["Tides", "tide", "TIDAL", "ties", "sses", "the", "and", "generalizations", "generate", "relational",
+                     "relate", "happy", "happiness", "caresses", "ponies", "Ünïcödé", "ÉCOLE", "école", "naïve", "日本語",
+                     "x", "ab", "a1", "covid-19", "snake_case", "İstanbul", "ǅemal", "ﬁle", "file", "running", "run",
+                     "agreed", "feed", "hopping", "hop", "sky", "skies", "ß", "STRASSE", "2024", "v2"]
+        var rng = SplitMix(state: 7)
+        for _ in 0..<400 {
+            let text = (0..<Int.random(in: 1...8, using: &rng)).map { _ in words.randomElement(using: &rng)! }
+                .joined(separator: [" ", ", ", "-", "/", "\n", "…"].randomElement(using: &rng)!)
+            let query = (0..<Int.random(in: 1...3, using: &rng)).map { _ in words.randomElement(using: &rng)! }.joined(separator: " ")
+            let wanted = Set(analyzer.terms(query))
+            #expect(analyzer.containsTerm(of: wanted, in: text) == analyzer.terms(text).contains(where: wanted.contains),
+                    "text \(text), query \(query)")
+        }
+    }
+
+    /// A small deterministic generator (SplitMix64), so a failing case comes back on every run.
+    struct SplitMix: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
     @Test func metricsMatchHandComputedValues() {
         let judgments = ["a": 2, "b": 1, "c": 1]
         // DCG = 1/log2(2) + 2/log2(4) = 2; IDCG = 2 + 1/log2(3) + 1/log2(4)
