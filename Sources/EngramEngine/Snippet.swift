@@ -18,6 +18,7 @@ public struct Snippet: Sendable, Equatable {
     public init(chunk: String, query: String, words: Int = 32, maxCharacters: Int = 300) {
         let analyzer = LexicalAnalyzer()
         let wanted = Set(analyzer.terms(query))
+        let matches = analyzer.matcher(for: wanted)
         // Words, each with the line it stands on.
         var tokens: [String] = [], lines: [Int] = []
         var line = 0, word = ""
@@ -32,15 +33,15 @@ public struct Snippet: Sendable, Equatable {
         if !word.isEmpty { tokens.append(word); lines.append(line) }
         // A giant token (minified code, base64) is matched on its start only: analysing a megabyte to
         // decide one highlight would cost more than the search.
-        let matches = tokens.map { token in
-            !wanted.isEmpty && analyzer.containsTerm(of: wanted, in: token.utf8.count > 512 ? String(token.prefix(512)) : token)
+        let matched = tokens.map { token in
+            !wanted.isEmpty && matches(token.utf8.count > 512 ? String(token.prefix(512)) : token)
         }
         var bestStart = 0, bestCount = -1
         if tokens.count > words {
-            var count = matches.prefix(words).filter { $0 }.count
+            var count = matched.prefix(words).filter { $0 }.count
             bestCount = count
             for start in 1...(tokens.count - words) {
-                count += (matches[start + words - 1] ? 1 : 0) - (matches[start - 1] ? 1 : 0)
+                count += (matched[start + words - 1] ? 1 : 0) - (matched[start - 1] ? 1 : 0)
                 if count > bestCount { bestCount = count; bestStart = start }
             }
         }
@@ -53,15 +54,15 @@ public struct Snippet: Sendable, Equatable {
             if i > bestStart { pieces.append((" ", false)); budget -= 1 }
             let token = tokens[i]
             if token.count > budget {
-                if budget > 0 { pieces.append((String(token.prefix(budget)), matches[i])) }
+                if budget > 0 { pieces.append((String(token.prefix(budget)), matched[i])) }
                 cut = true
                 break
             }
-            pieces.append((token, matches[i]))
+            pieces.append((token, matched[i]))
             budget -= token.count
         }
         if cut { pieces.append(("…", false)) } else if end < tokens.count { pieces.append((" …", false)) }
         self.pieces = pieces
-        if bestStart < end { lineOffset = lines[(bestStart..<end).first { matches[$0] } ?? bestStart] }
+        if bestStart < end { lineOffset = lines[(bestStart..<end).first { matched[$0] } ?? bestStart] }
     }
 }

@@ -14,29 +14,36 @@ public struct LexicalAnalyzer: Sendable {
         return out
     }
 
-    /// Whether any term of `text` is in `wanted` (as `terms(text).contains(where: wanted.contains)`), stemming
-    /// only the words that can match: a Porter stem keeps its word's first letter, so a word whose first
-    /// letter starts no wanted term is passed over unstemmed.
-    public func containsTerm(of wanted: Set<String>, in text: String) -> Bool {
-        let firsts = Set(wanted.compactMap(\.unicodeScalars.first))
-        var found = false
-        forEachWord(text) { word in
-            guard let first = word.first, firsts.contains(first) else { return true }
-            let w = String(word)
-            found = !Self.stopwords.contains(w) && wanted.contains(PorterStemmer.stem(w))
-            return !found
+    /// A test of whether any term of a text is in `wanted`, as `terms(text).contains(where: wanted.contains)`,
+    /// made once for many texts (a snippet's words). It stems only the words that can match: a Porter stem
+    /// keeps its word's first letter, so a word whose first letter starts no wanted term is passed over.
+    public func matcher(for wanted: Set<String>) -> (String) -> Bool {
+        let firsts = Set(wanted.compactMap { $0.unicodeScalars.first })
+        return { text in
+            var found = false
+            forEachWord(text, starting: { firsts.contains($0) }) { word in
+                let w = String(word)
+                found = !Self.stopwords.contains(w) && wanted.contains(PorterStemmer.stem(w))
+                return !found
+            }
+            return found
         }
-        return found
     }
 
-    /// Calls `body` with each lower-cased run of two or more letters, digits and `_`, in text order, until it
-    /// returns false.
-    private func forEachWord(_ text: String, _ body: (String.UnicodeScalarView) -> Bool) {
+    /// Calls `body` with each lower-cased run of two or more letters, digits and `_` whose first scalar
+    /// `starting` accepts (the others are skipped without being gathered), in text order, until it returns false.
+    private func forEachWord(_ text: String, starting: (Unicode.Scalar) -> Bool = { _ in true },
+                             _ body: (String.UnicodeScalarView) -> Bool) {
         var word = String.UnicodeScalarView()
-        var going = true
+        var going = true, skipping = false
+        func add(_ s: Unicode.Scalar) {
+            if word.isEmpty && !skipping && !starting(s) { skipping = true }
+            if !skipping { word.append(s) }
+        }
         func flush() {
-            defer { word.removeAll(keepingCapacity: true) }
             if word.count >= 2 { going = body(word) }
+            word.removeAll(keepingCapacity: true)
+            skipping = false
         }
         for s in text.unicodeScalars {
             if s.isASCII {
@@ -44,14 +51,14 @@ public struct LexicalAnalyzer: Sendable {
                 // made up most of the analysis of English text.
                 let v = s.value
                 if v >= 65 && v <= 90 {
-                    word.append(Unicode.Scalar(UInt8(v + 32)))
+                    add(Unicode.Scalar(UInt8(v + 32)))
                 } else if (v >= 97 && v <= 122) || (v >= 48 && v <= 57) || v == 95 {
-                    word.append(s)
+                    add(s)
                 } else {
                     flush()
                 }
             } else if s.properties.isAlphabetic || s.properties.numericType != nil {
-                word.append(contentsOf: s.properties.lowercaseMapping.unicodeScalars)
+                for l in s.properties.lowercaseMapping.unicodeScalars { add(l) }
             } else {
                 flush()
             }

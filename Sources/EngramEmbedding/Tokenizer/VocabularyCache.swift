@@ -9,9 +9,9 @@ import Foundation
 /// `vocab.txt` changes (the header holds a hash of its bytes) or when it fails any check below.
 ///
 /// Layout, native byte order (the magic number reads differently in the other): a header of eight
-/// UInt64s (magic, hash of vocab.txt, its size, tokens, edge slots, edges, trie nodes, checksum), then
-/// the edge keys (UInt64 × slots), the edge values (Int32 × slots), the trie nodes' token ids (Int32 ×
-/// nodes), the lines (offset, length as UInt32 × 2 × tokens), zero-padded to a multiple of 8 bytes.
+/// UInt64s (magic, hash of vocab.txt, its size, tokens, edge slots, edges, trie nodes, checksum of what
+/// follows), then the edge keys (UInt64 × slots), the edge values (Int32 × slots), the trie nodes' token
+/// ids (Int32 × nodes), the lines (offset, length as UInt32 × 2 × tokens), zero-padded to 8 bytes.
 struct VocabularyCache {
     static let magic: UInt64 = 0x3142_4F56_4D41_5247  // "GRAMVOB1"
     static let headerWords = 8
@@ -26,37 +26,54 @@ struct VocabularyCache {
         hash = Self.hash(bytes)
     }
 
-    /// The vocabulary of `text` (vocab.txt's bytes), if a current, intact compiled form is saved.
+    /// The vocabulary of `text` (vocab.txt's bytes), if a current, intact compiled form is saved. The arrays
+    /// are read straight into their storage; the checksum covers every byte of them.
     func load(text: [UInt8]) -> Vocabulary? {
-        guard let data = FileManager.default.contents(atPath: url.path), data.count >= Self.headerWords * 8,
-              data.count % 8 == 0 else { return nil }
-        return data.withUnsafeBytes { raw -> Vocabulary? in
-            let word = { (i: Int) in raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self) }
-            guard word(0) == Self.magic, word(1) == hash, word(2) == UInt64(size) else { return nil }
-            let tokens = Int(word(3)), slots = Int(word(4)), edgeCount = Int(word(5)), nodes = Int(word(6))
-            guard tokens > 0, tokens < 1 << 24, slots < 1 << 26, nodes >= 2, nodes < 1 << 26,
-                  Self.payloadBytes(tokens: tokens, slots: slots, nodes: nodes) == data.count - Self.headerWords * 8,
-                  Self.checksum(UnsafeRawBufferPointer(rebasing: raw[(Self.headerWords * 8)...])) == word(7)
-            else { return nil }
-            var offset = Self.headerWords * 8
-            func array<T>(_ count: Int, _: T.Type) -> [T] {
-                defer { offset += count * MemoryLayout<T>.stride }
-                return [T](unsafeUninitializedCapacity: count) { buffer, initialized in
-                    UnsafeMutableRawBufferPointer(buffer).copyMemory(
-                        from: UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + count * MemoryLayout<T>.stride)]))
-                    initialized = count
-                }
+        let fd = open(url.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var header = [UInt64](repeating: 0, count: Self.headerWords)
+        var st = stat()
+        guard fstat(fd, &st) == 0, Self.read(fd, into: &header, at: 0),
+              header[0] == Self.magic, header[1] == hash, header[2] == UInt64(size) else { return nil }
+        let tokens = Int(header[3]), slots = Int(header[4]), edgeCount = Int(header[5]), nodes = Int(header[6])
+        guard tokens > 0, tokens < 1 << 24, slots < 1 << 26, nodes >= 2, nodes < 1 << 26,
+              Self.payloadBytes(tokens: tokens, slots: slots, nodes: nodes) == Int(st.st_size) - Self.headerWords * 8
+        else { return nil }
+        var keys = [UInt64](repeating: 0, count: slots), values = [Int32](repeating: 0, count: slots)
+        var terminal = [Int32](repeating: 0, count: nodes), lines = [SIMD2<UInt32>](repeating: .zero, count: tokens)
+        var offset = Self.headerWords * 8
+        guard Self.read(fd, into: &keys, at: &offset), Self.read(fd, into: &values, at: &offset),
+              Self.read(fd, into: &terminal, at: &offset), Self.read(fd, into: &lines, at: &offset)
+        else { return nil }
+        var sum = Checksum()
+        keys.withUnsafeBytes { sum.add($0) }
+        values.withUnsafeBytes { sum.add($0) }
+        terminal.withUnsafeBytes { sum.add($0) }
+        lines.withUnsafeBytes { sum.add($0) }
+        guard sum.value == header[7], let edges = EdgeTable(keys: keys, values: values, count: edgeCount) else { return nil }
+        return try? Vocabulary(text: text, lines: lines, edges: edges, terminal: terminal)
+    }
+
+    private static func read<T>(_ fd: Int32, into array: inout [T], at offset: Int) -> Bool {
+        var at = offset
+        return read(fd, into: &array, at: &at)
+    }
+
+    /// Fills `array` from the file at `offset`, which moves past it.
+    private static func read<T>(_ fd: Int32, into array: inout [T], at offset: inout Int) -> Bool {
+        let bytes = array.count * MemoryLayout<T>.stride
+        let done = array.withUnsafeMutableBytes { buffer in
+            var done = 0
+            while done < bytes {
+                let n = pread(fd, buffer.baseAddress! + done, bytes - done, off_t(offset + done))
+                if n <= 0 { break }
+                done += n
             }
-            let keys = array(slots, UInt64.self), values = array(slots, Int32.self)
-            let terminal = array(nodes, Int32.self), lines = array(tokens, SIMD2<UInt32>.self)
-            // Every index the tokenizer will follow stays in range, whatever the file holds.
-            guard terminal.allSatisfy({ $0 >= -1 && $0 < Int32(tokens) }),
-                  zip(keys, values).allSatisfy({ k, v in k == 0 || (Int((k &- 1) >> 21) < nodes && v >= 0 && Int(v) < nodes) }),
-                  lines.allSatisfy({ Int($0.x) + Int($0.y) <= text.count }),
-                  let edges = EdgeTable(keys: keys, values: values, count: edgeCount)
-            else { return nil }
-            return try? Vocabulary(text: text, lines: lines, edges: edges, terminal: terminal)
+            return done
         }
+        offset += bytes
+        return done == bytes
     }
 
     /// Saves `vocabulary`'s compiled form; quietly does nothing when the folder is not writable.
@@ -68,8 +85,13 @@ struct VocabularyCache {
         terminal.withUnsafeBytes { payload.append(contentsOf: $0) }
         lines.withUnsafeBytes { payload.append(contentsOf: $0) }
         payload.append(contentsOf: [UInt8](repeating: 0, count: (8 - payload.count % 8) % 8))
+        var sum = Checksum()
+        edges.keys.withUnsafeBytes { sum.add($0) }
+        edges.values.withUnsafeBytes { sum.add($0) }
+        terminal.withUnsafeBytes { sum.add($0) }
+        lines.withUnsafeBytes { sum.add($0) }
         let header: [UInt64] = [Self.magic, hash, UInt64(size), UInt64(lines.count), UInt64(edges.keys.count),
-                                UInt64(edges.count), UInt64(terminal.count), payload.withUnsafeBytes { Self.checksum($0) }]
+                                UInt64(edges.count), UInt64(terminal.count), sum.value]
         var file = header.withUnsafeBytes { Data($0) }
         file.append(payload)
         let temporary = url.deletingLastPathComponent()
@@ -101,15 +123,20 @@ struct VocabularyCache {
             return ((h ^ tail) &* 0x100_0000_01b3) ^ UInt64(raw.count)
         }
     }
+}
 
-    /// A position-dependent sum of the payload's words, to catch a damaged file.
-    static func checksum(_ raw: UnsafeRawBufferPointer) -> UInt64 {
-        var sum: UInt64 = 0
-        var i = 0
-        while i + 8 <= raw.count {
-            sum = sum &+ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) &* UInt64(i / 8 * 2 + 1)
-            i += 8
+/// A position-dependent sum of 32-bit words, to catch a damaged file: each part is a whole number of words.
+struct Checksum {
+    private(set) var value: UInt64 = 0
+    private var position: UInt64 = 0
+
+    mutating func add(_ raw: UnsafeRawBufferPointer) {
+        var sum = value, i = position
+        for k in 0..<(raw.count / 4) {
+            sum = sum &+ UInt64(raw.load(fromByteOffset: 4 * k, as: UInt32.self)) &* (2 &* i &+ 1)
+            i &+= 1
         }
-        return sum
+        value = sum
+        position = i
     }
 }
