@@ -40,11 +40,10 @@ struct VocabularyCache {
         guard tokens > 0, tokens < 1 << 24, slots < 1 << 26, nodes >= 2, nodes < 1 << 26,
               Self.payloadBytes(tokens: tokens, slots: slots, nodes: nodes) == Int(st.st_size) - Self.headerWords * 8
         else { return nil }
-        var keys = [UInt64](repeating: 0, count: slots), values = [Int32](repeating: 0, count: slots)
-        var terminal = [Int32](repeating: 0, count: nodes), lines = [SIMD2<UInt32>](repeating: .zero, count: tokens)
         var offset = Self.headerWords * 8
-        guard Self.read(fd, into: &keys, at: &offset), Self.read(fd, into: &values, at: &offset),
-              Self.read(fd, into: &terminal, at: &offset), Self.read(fd, into: &lines, at: &offset)
+        guard let keys = Self.read(fd, slots, UInt64.self, at: &offset), let values = Self.read(fd, slots, Int32.self, at: &offset),
+              let terminal = Self.read(fd, nodes, Int32.self, at: &offset),
+              let lines = Self.read(fd, tokens, SIMD2<UInt32>.self, at: &offset)
         else { return nil }
         var sum = Checksum()
         keys.withUnsafeBytes { sum.add($0) }
@@ -56,24 +55,29 @@ struct VocabularyCache {
     }
 
     private static func read<T>(_ fd: Int32, into array: inout [T], at offset: Int) -> Bool {
-        var at = offset
-        return read(fd, into: &array, at: &at)
+        array.withUnsafeMutableBytes { readFully(fd, $0, at: offset) }
     }
 
-    /// Fills `array` from the file at `offset`, which moves past it.
-    private static func read<T>(_ fd: Int32, into array: inout [T], at offset: inout Int) -> Bool {
-        let bytes = array.count * MemoryLayout<T>.stride
-        let done = array.withUnsafeMutableBytes { buffer in
-            var done = 0
-            while done < bytes {
-                let n = pread(fd, buffer.baseAddress! + done, bytes - done, off_t(offset + done))
-                if n <= 0 { break }
-                done += n
-            }
-            return done
+    /// `count` values of a plain type read from the file at `offset`, which moves past them; nil if the
+    /// file ends first. The array's storage is filled by the read itself, not cleared before it.
+    private static func read<T: BitwiseCopyable>(_ fd: Int32, _ count: Int, _: T.Type, at offset: inout Int) -> [T]? {
+        var complete = false
+        let array = [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+            complete = readFully(fd, UnsafeMutableRawBufferPointer(buffer), at: offset)
+            initialized = count  // plain values: whatever a short read left is never used
         }
-        offset += bytes
-        return done == bytes
+        offset += count * MemoryLayout<T>.stride
+        return complete ? array : nil
+    }
+
+    private static func readFully(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, at offset: Int) -> Bool {
+        var done = 0
+        while done < buffer.count {
+            let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
+            if n <= 0 { return false }
+            done += n
+        }
+        return true
     }
 
     /// Saves `vocabulary`'s compiled form; quietly does nothing when the folder is not writable.
