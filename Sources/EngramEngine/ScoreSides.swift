@@ -82,7 +82,7 @@ extension Searcher {
                     return try semanticScores(queryVector, options: exact, allowed: allowed)
                 }
             } else {
-                let scores = segment.scanAll(queryVector)
+                let scores = scan(segment, queryVector)
                 out.reserveCapacity(segment.documents)
                 for r in 0..<segment.rows where excluded.isEmpty || !excluded.contains(r) {
                     offer(segment.documentID(row: r), Double(scores[r]), segment.chunkID(row: r))
@@ -104,7 +104,7 @@ extension Searcher {
         var scored: [(Int64, Float)] = []
         if let segment = data.segment {
             if exact || !segment.hasGraph {
-                for (r, s) in segment.scanAll(vector).enumerated() where !data.excludedRows.contains(r) { scored.append((segment.chunkID(row: r), s)) }
+                for (r, s) in scan(segment, vector).enumerated() where !data.excludedRows.contains(r) { scored.append((segment.chunkID(row: r), s)) }
             } else {
                 scored = segment.nearest(vector, k: k + data.excludedRows.count, ef: max(beam ?? Self.beam, k))
                     .filter { !data.excludedRows.contains($0.row) }.map { (segment.chunkID(row: $0.row), $0.score) }
@@ -124,11 +124,20 @@ extension Searcher {
                 scores = segment.nearest(vector, k: k + data.excludedRows.count, ef: max(Self.beam, k))
                     .filter { !data.excludedRows.contains($0.row) }.map(\.score)
             } else {
-                scores = segment.scanAll(vector).enumerated().filter { !data.excludedRows.contains($0.offset) }.map(\.element)
+                scores = scan(segment, vector).enumerated().filter { !data.excludedRows.contains($0.offset) }.map(\.element)
             }
         }
         if data.tail.count > 0 { scores += data.tail.scores(vector) }
         return Self.largest(scores, k)
+    }
+
+    /// Every row's cosine with `vector` (the exact scan), reusing the last scan's when the vector is the same.
+    func scan(_ segment: Segment, _ vector: [Float]) -> [Float] {
+        let id = ObjectIdentifier(segment)
+        if let last = lastScan, last.segment == id, last.vector == vector { return last.scores }
+        let scores = segment.scanAll(vector)
+        lastScan = (id, vector, scores)
+        return scores
     }
 
     /// The `k` largest values, best first: a bounded selection, sorted at the end.

@@ -19,6 +19,9 @@ public final class Searcher {
 
     private var cachedData: SearchData?
     private var cachedDocuments: [Int64: IndexStore.Document] = [:]
+    /// The last exact scan of the segment: a search with memory scans for the same query vector more than
+    /// once (the guard's statistics, the semantic side, the ranking without memory that explains it).
+    var lastScan: (segment: ObjectIdentifier, vector: [Float], scores: [Float])?
 
     public init(store: IndexStore, encoder: SentenceEncoder) throws {
         self.store = store
