@@ -27,8 +27,9 @@ let package = Package(
     targets: [
         // OpenBLAS's cblas.h (Debian: libopenblas-dev).
         .systemLibrary(name: "CBLAS", providers: [.apt(["libopenblas-dev"])]),
-        // oneDNN's dnnl.h (Debian: libdnnl-dev): bf16 matrix products for the encoder's dense layers.
-        .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
+        // oneDNN's dnnl.h (Debian: libdnnl-dev): bf16 matrix products for the encoder's dense layers. The
+        // library is opened on first use, not linked, so that a search (fp32) does not load it.
+        .target(name: "CDNNL", linkerSettings: [.linkedLibrary("dl")]),
         // AVX-512 loops in C (Swift compiles for baseline x86-64): bf16 conversion of activations, softmax.
         .target(name: "CKernels"),
         // The vector graph (built with Debian's header-only hnswlib, searched in place over a memory map)

@@ -22,7 +22,7 @@ public final class SentenceEncoder: Sendable {
 
     /// Loads the model in `folder`. `precision` is resolved against `features` (this CPU's, by default) and
     /// `ENGRAM_PRECISION` (see `Precision.resolve`); bf16 weights are converted and packed here, once.
-    public init(folder: URL, precision: Precision = .auto, features: CPUFeatures = .detect()) throws {
+    public init(folder: URL, precision: Precision = .auto, features: CPUFeatures? = nil) throws {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDir), isDir.boolValue else {
             throw EmbeddingError.modelNotFound(path: folder.path)

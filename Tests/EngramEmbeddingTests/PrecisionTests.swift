@@ -55,7 +55,7 @@ import Testing
         let texts = Support.golden.cases.map(\.input)
         let expected = fp32.encode(texts)
         for requested in [Precision.auto, .bf16] {
-            let encoder = try SentenceEncoder(folder: ModelStore.resolve(nil), precision: requested, features: .none)
+            let encoder = try SentenceEncoder(folder: ModelStore.resolve(nil), precision: requested, features: .float32)
             #expect(encoder.precision == .fp32)
             let vectors = encoder.encode(texts)
             for i in texts.indices { #expect(Support.maxAbsDiff(vectors[i], expected[i]) <= 1e-6) }
@@ -64,13 +64,13 @@ import Testing
 
     @Test("ENGRAM_FORCE_FP32 hides the CPU's bf16 instructions")
     func forceEnvironment() {
-        #expect(CPUFeatures.detect(environment: ["ENGRAM_FORCE_FP32": "1"]) == .none)
+        #expect(CPUFeatures.detect(environment: ["ENGRAM_FORCE_FP32": "1"]) == .float32)
         #expect(CPUFeatures.detect(environment: ["ENGRAM_FORCE_FP32": "0"]) == CPUFeatures.detect(environment: [:]))
     }
 
     @Test("auto picks bf16 where the CPU has it; ENGRAM_PRECISION steers only auto; bf16 falls back without the CPU")
     func resolution() {
-        let yes = CPUFeatures(bf16: true), no = CPUFeatures.none
+        let yes = CPUFeatures(bf16: true), no = CPUFeatures.float32
         #expect(Precision.resolve(.auto, features: yes, environment: [:]) == .bf16)
         #expect(Precision.resolve(.auto, features: no, environment: [:]) == .fp32)
         #expect(Precision.resolve(.auto, features: yes, environment: ["ENGRAM_PRECISION": "fp32"]) == .fp32)

@@ -23,6 +23,23 @@ import Testing
         #expect(try indexAndStatus([], environment: ["ENGRAM_PRECISION": "fp32"]).precision == "fp32")
     }
 
+    @Test("a search (its query is embedded in fp32) never loads oneDNN; a bf16 run does")
+    func oneDNNIsLoadedOnlyForBF16() throws {
+        let index = EngineSupport.temporaryFolder().appendingPathComponent("d.sqlite").path
+        let (s, _, err) = try EngineSupport.run(["index", EngineSupport.fixtures.path, "--index", index, "--quiet", "--precision", "fp32"])
+        #expect(s == 0, "\(err)")
+        // glibc's loader names every library it maps.
+        let (s2, _, loaded) = try EngineSupport.run(["search", "tides", "--index", index, "--no-memory"], environment: ["LD_DEBUG": "files"])
+        #expect(s2 == 0)
+        #expect(loaded.contains("libsqlite3"))
+        #expect(!loaded.contains("libdnnl"))
+        if CPUFeatures.detect().bf16 {
+            let (s3, _, bf16) = try EngineSupport.run(["embed", "--precision", "bf16", "tides"], environment: ["LD_DEBUG": "files"])
+            #expect(s3 == 0)
+            #expect(bf16.contains("libdnnl"))
+        }
+    }
+
     @Test func forcedFallbackIndexesInFP32AndSaysSo() throws {
         let forced = try indexAndStatus(["--precision", "bf16"], environment: ["ENGRAM_FORCE_FP32": "1"])
         #expect(forced.precision == "fp32")

@@ -164,7 +164,8 @@ enum DNNL {
     }
 
     private static let setOMPThreads: (@convention(c) (Int32) -> Void)? = {
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "omp_set_num_threads") else { return nil }
+        // libgomp is oneDNN's, in the process once oneDNN is.
+        guard engram_dnnl_available() != 0, let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "omp_set_num_threads") else { return nil }
         return unsafeBitCast(symbol, to: (@convention(c) (Int32) -> Void).self)
     }()
 }

@@ -16,8 +16,9 @@ public enum Precision: String, Sendable, CaseIterable, Codable {
 
     /// The precision actually run for a request: `auto` resolved through `ENGRAM_PRECISION` and the CPU,
     /// and `bf16` falling back to `fp32` where the CPU (or `features`) lacks the instructions.
+    /// The CPU is asked (`CPUFeatures.detect()`, which loads oneDNN) only when bf16 is still in question.
     public static func resolve(
-        _ requested: Precision, features: CPUFeatures = .detect(),
+        _ requested: Precision, features: CPUFeatures? = nil,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) -> Precision {
         var p = requested
@@ -25,7 +26,7 @@ public enum Precision: String, Sendable, CaseIterable, Codable {
             p = chosen
         }
         if p == .auto { p = .bf16 }
-        if p == .bf16 && !features.bf16 { p = .fp32 }
+        if p == .bf16 && !(features ?? .detect(environment: environment)).bf16 { p = .fp32 }
         return p
     }
 }
@@ -37,19 +38,21 @@ public struct CPUFeatures: Sendable, Equatable {
 
     public init(bf16: Bool) { self.bf16 = bf16 }
 
-    /// None: the float32 fallback, as on a CPU without the instructions.
-    public static let none = CPUFeatures(bf16: false)
+    /// Float32 only: the fallback, as on a CPU without the instructions.
+    public static let float32 = CPUFeatures(bf16: false)
 
     /// This CPU's features. `ENGRAM_FORCE_FP32=1` reports none, so the fallback can be run on any machine.
     public static func detect(environment: [String: String] = ProcessInfo.processInfo.environment) -> CPUFeatures {
-        if let force = environment["ENGRAM_FORCE_FP32"], force != "0", !force.isEmpty { return .none }
+        if let force = environment["ENGRAM_FORCE_FP32"], force != "0", !force.isEmpty { return .float32 }
         return hardware
     }
 
     private static let hardware: CPUFeatures = {
-        // Both must agree: oneDNN picks its bf16 kernels, and the activation conversion has its instruction.
+        // All must agree: the CPU has the instruction the activation conversion uses, oneDNN can be loaded,
+        // and it picks its bf16 kernels.
+        guard engram_cpu_has_avx512bf16() != 0, engram_dnnl_available() != 0 else { return .float32 }
         let isa = dnnl_get_effective_cpu_isa().rawValue
         let bf16Kernels = isa & dnnl_cpu_isa_avx512_core_bf16.rawValue == dnnl_cpu_isa_avx512_core_bf16.rawValue
-        return CPUFeatures(bf16: bf16Kernels && engram_cpu_has_avx512bf16() != 0)
+        return CPUFeatures(bf16: bf16Kernels)
     }()
 }
