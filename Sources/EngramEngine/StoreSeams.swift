@@ -29,12 +29,6 @@ extension Indexer {
 
     /// The text embedded and analysed for BM25 for a chunk of a document with this title.
     public static func passageText(title: String, chunk: String) -> String { embeddingText(title: title, chunk: chunk) }
-
-    /// Whether nothing exists at `path` any more (not merely unreadable): a vanished document may have been renamed.
-    public static func fileIsGone(_ path: String) -> Bool { isGone(path) }
-
-    /// A file's first bytes, enough to tell text from binary.
-    public static func fileHead(_ path: String) -> Data? { head(path) }
 }
 
 extension Searcher {

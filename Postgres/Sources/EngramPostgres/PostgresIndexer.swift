@@ -28,92 +28,33 @@ public final class PostgresIndexer {
     public func index(folder: String, walker: Walker = Walker(), warn: (IndexWarning) -> Void = { _ in }) async throws -> IndexSummary {
         let started = Date()
         var summary = IndexSummary()
-        let root = URL(fileURLWithPath: folder).standardizedFileURL.resolvingSymlinksInPath().path
-        let walk = walker.walk(root)
-        summary.unsupported = walk.unsupported
-        for s in walk.skipped {
-            summary.skip(s.kind)
-            warn(IndexWarning(kind: .skipped, path: s.path, reason: s.reason, skip: s.kind))
-        }
-
-        let all = try await store.documents()
-        let prefix = root.hasSuffix("/") ? root : root + "/"
-        let existing = Dictionary(all.filter { $0.path == root || $0.path.hasPrefix(prefix) }.map { ($0.path, $0) },
-                                  uniquingKeysWith: { a, _ in a })
-        let foundPaths = Set(walk.files.map(\.path))
-        var vanished = Dictionary(grouping: all.filter { !foundPaths.contains($0.path) && Indexer.fileIsGone($0.path) }, by: \.hash)
-        let extractor = TextExtractor(maxDecompressedSize: Int(clamping: walker.maxFileSize))
+        var changes = FolderChanges(folder: folder, walker: walker, documents: try await store.documents(),
+                                    summary: &summary, warn: warn)
         var pending: [PendingDocument] = []
-        var missingTools = Set<String>()
-        var movedIDs = Set<Int64>()
-        var oversized = Set<String>()
-
-        for file in walk.files {
-            let old = existing[file.path]
-            if let old, old.size == file.size, old.mtime == file.mtime {
-                summary.unchanged += 1
+        for file in changes.walk.files {
+            switch changes.change(for: file, summary: &summary, warn: warn) {
+            case .none:
                 continue
-            }
-            if FileKind(path: file.path) == .unknown && !FileKind.isCompressed(file.path),
-               let head = Indexer.fileHead(file.path), !TextDecoding.looksLikeText(head) {
-                summary.skip(.binary)
-                summary.unsupported += 1
-                warn(IndexWarning(kind: .skipped, path: file.path, reason: ExtractionError.binary.description, skip: .binary))
-                continue
-            }
-            guard let data = FileManager.default.contents(atPath: file.path) else {
-                summary.errors += 1
-                warn(IndexWarning(kind: .error, path: file.path, reason: "cannot read file; its documents are kept"))
-                continue
-            }
-            let hash = SHA256.hex(data)
-            if let old, old.hash == hash {
-                try await store.moveDocument(id: old.id, to: file.path, mtime: file.mtime)
-                summary.unchanged += 1
-                continue
-            }
-            if old == nil, var candidates = vanished[hash], let source = candidates.popLast() {
-                vanished[hash] = candidates
-                try await store.moveDocument(id: source.id, to: file.path, mtime: file.mtime)
-                movedIDs.insert(source.id)
-                summary.moved += 1
-                continue
-            }
-            do {
-                let extracted = try extractor.extract(path: file.path, data: data)
-                for w in extracted.warnings { warn(IndexWarning(kind: .warning, path: file.path, reason: w)) }
-                pending.append(PendingDocument(path: file.path, size: file.size, mtime: file.mtime, hash: hash,
-                                               type: extracted.type.rawValue, title: extracted.title, text: extracted.text))
-            } catch {
-                summary.skip(error.skipReason)
-                if error == .binary { summary.unsupported += 1 }
-                if error.skipReason == .tooLarge { oversized.insert(file.path) }
-                if case .toolMissing(let tool) = error {
-                    if missingTools.insert(tool).inserted {
-                        warn(IndexWarning(kind: .skipped, path: file.path, reason: "\(error); PDF files are skipped", skip: error.skipReason))
-                    }
-                } else {
-                    warn(IndexWarning(kind: .skipped, path: file.path, reason: error.description, skip: error.skipReason))
+            case .move(let id):
+                try await store.moveDocument(id: id, to: file.path, mtime: file.mtime)
+            case .content(let document):
+                pending.append(document)
+                if pending.count >= batchSize {
+                    try await write(pending, existing: changes.existing, summary: &summary)
+                    pending.removeAll()
                 }
-                continue
-            }
-            if pending.count >= batchSize {
-                try await write(pending, existing: existing, summary: &summary)
-                pending.removeAll()
             }
         }
-        try await write(pending, existing: existing, summary: &summary)
+        try await write(pending, existing: changes.existing, summary: &summary)
 
-        let leftovers = existing.values.filter {
-            (!foundPaths.contains($0.path) || oversized.contains($0.path)) && !movedIDs.contains($0.id) && !walk.isUnreachable($0.path)
-        }
+        let leftovers = changes.leftovers
         if !leftovers.isEmpty {
             try await store.transaction {
                 for d in leftovers { try await store.deleteDocument(id: d.id) }
             }
             summary.removed = leftovers.count
         }
-        try await store.addRoot(root)
+        try await store.addRoot(changes.root)
         // Fresh statistics after a large change, so the planner knows the postings' sizes before autovacuum runs.
         if summary.chunksEmbedded + summary.removed > 1000 { try await store.run("ANALYZE") }
         summary.seconds = Date().timeIntervalSince(started)
