@@ -9,6 +9,10 @@ import Foundation
 public struct ServiceIndexResult: Sendable {
     public let summary: IndexSummary
     public let warnings: [IndexWarning]
+
+    public init(summary: IndexSummary, warnings: [IndexWarning]) {
+        (self.summary, self.warnings) = (summary, warnings)
+    }
 }
 
 extension EngineService {
