@@ -50,6 +50,8 @@ public final class PostgresService: IndexService {
 
     public func search(_ query: ServiceQuery) async throws -> ServiceSearch {
         try await reading { store in
+            // The store's search call is this store's one way to results: memory (the query's profile, record,
+            // explain) is applied there, beside the ranking, for `engram search --store` and the servers alike.
             let response = try await store.search(query.text, options: query.options)
             return ServiceSearch(response: response, memory: nil, profile: query.profile, config: config)
         }

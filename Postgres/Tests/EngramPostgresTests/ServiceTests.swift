@@ -167,6 +167,26 @@ struct ServingTests {
         #expect(reply.get()?.status == 200 && reply.get()?.json?["added"] as? Int == 1, "\(reply.get()?.body ?? "")")
         let after = try HTTP.request(base + "/search?q=quokka&memory=false&mode=lexical")
         #expect((after.json?["results"] as? [[String: Any]])?.first?["path"] as? String == extra.appendingPathComponent("quokka.md").path)
+
+        // While an index call embeds (on a thread of its own), searches keep being answered, each from one committed state.
+        let lunar = extra.appendingPathComponent("lunar")
+        for i in 0..<150 {
+            try Fixtures.write("# Lunar note \(i)\n\nThe gravitational pull of the moon on the oceans, part \(i).\n",
+                               to: lunar.appendingPathComponent("lunar\(i).md"))
+        }
+        let big = LockedBox<HTTPReply?>(nil)
+        Thread { big.set(try? HTTP.request(base + "/index", method: "POST", body: "{\"paths\": [\"\(lunar.path)\"]}")) }.start()
+        var searchesDuring = 0
+        for _ in 0..<200 where big.get() == nil {
+            let r = try HTTP.request(base + "/search?q=moon%20tides&n=5&memory=false")
+            #expect(r.status == 200, "\(r.body)")
+            for hit in (r.json?["results"] as? [[String: Any]]) ?? [] { #expect(hit["path"] as? String != nil && hit["chunk"] as? String != nil) }
+            searchesDuring += 1
+        }
+        #expect(await eventually(timeout: 300) { big.get() != nil })
+        #expect(big.get()?.status == 200 && big.get()?.json?["added"] as? Int == 150, "\(big.get()?.body ?? "")")
+        #expect(searchesDuring > 1, "searches answered while indexing: \(searchesDuring)")
+        #expect(try HTTP.request(base + "/status").json?["documents"] as? Int == Fixtures.corpus.count + 151)
         server.stop()
         await TestServer.dropDatabase(url)
         try? FileManager.default.removeItem(at: extra.deletingLastPathComponent())
