@@ -14,6 +14,9 @@ let package = Package(
         .library(name: "EngramText", targets: ["EngramText"]),
         // BEIR evaluation, for `engram-pg eval beir` in Postgres/.
         .library(name: "EngramEval", targets: ["EngramEval"]),
+        // `serve` and `mcp` over any store, for `engram-pg serve|mcp` in Postgres/.
+        .library(name: "EngramService", targets: ["EngramService"]),
+        .library(name: "EngramServer", targets: ["EngramServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -61,6 +64,19 @@ let package = Package(
         // The long-lived engine behind `serve` and `mcp`: model, reader, memory per profile, one writer call at a time.
         .target(name: "EngramService", dependencies: ["EngramEmbedding", "EngramStore", "EngramText", "EngramEngine", "EngramMemory"], swiftSettings: strict),
 
+        // `serve` (Hummingbird) and `mcp` (the MCP SDK) written once over `IndexService`, so that every store
+        // answers with the same endpoints, tools and JSON. The only library that links the network stacks.
+        .target(
+            name: "EngramServer",
+            dependencies: [
+                "EngramEngine", "EngramService",
+                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+
         // Personalized ranking reports: HTML with inline SVG charts, Markdown, JSON, CSV.
         .target(name: "EngramReports", dependencies: ["EngramMemory"], swiftSettings: strict),
 
@@ -71,11 +87,9 @@ let package = Package(
         .executableTarget(
             name: "engram",
             dependencies: [
-                "EngramEmbedding", "EngramEngine", "EngramMemory", "EngramReports", "EngramEval", "EngramService", "EngramSearchIndex",
+                "EngramEmbedding", "EngramEngine", "EngramMemory", "EngramReports", "EngramEval", "EngramService", "EngramServer",
+                "EngramSearchIndex",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "MCP", package: "swift-sdk"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),

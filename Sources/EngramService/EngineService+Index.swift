@@ -9,6 +9,10 @@ import Foundation
 public struct ServiceIndexResult: Sendable {
     public let summary: IndexSummary
     public let warnings: [IndexWarning]
+
+    public init(summary: IndexSummary, warnings: [IndexWarning]) {
+        (self.summary, self.warnings) = (summary, warnings)
+    }
 }
 
 extension EngineService {
@@ -54,6 +58,8 @@ extension EngineService {
             }
         }
         let indexer = try Indexer(store: store, encoder: encoder)
+        // As `engram index`: the vectors' number format, and the folders the index is built from (status shows both).
+        try store.write { try store.setMeta("precision", encoder.precision.rawValue) }
         var total = IndexSummary()
         var warnings: [IndexWarning] = []
         for path in paths {
@@ -61,6 +67,8 @@ extension EngineService {
             total.added += s.added; total.updated += s.updated; total.unchanged += s.unchanged; total.moved += s.moved
             total.removed += s.removed; total.skipped += s.skipped; total.errors += s.errors; total.unsupported += s.unsupported
             total.chunksEmbedded += s.chunksEmbedded; total.chunksReused += s.chunksReused
+            let root = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+            try store.write { try store.addRoot(root) }
         }
         store.refreshSearchSegment { warnings.append(IndexWarning(kind: .warning, path: store.segmentPath, reason: $0)) }
         total.seconds = Date().timeIntervalSince(started)

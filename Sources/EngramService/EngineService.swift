@@ -141,29 +141,6 @@ public actor EngineService {
         guard let doc = try store.read({ try store.document(path: absolute) ?? store.document(path: path) }) else {
             throw ServiceError.notIndexed(path: path)
         }
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: doc.path)) } catch {
-            throw ServiceError.unreadable(path: doc.path, reason: (error as NSError).localizedDescription)
-        }
-        let extracted: ExtractedText
-        do { extracted = try TextExtractor().extract(path: doc.path, data: data) } catch {
-            throw ServiceError.unreadable(path: doc.path, reason: "\(error)")
-        }
-        return try Self.slice(extracted.text, of: doc, lines: lines, context: context)
-    }
-
-    static func slice(_ text: String, of doc: IndexStore.Document, lines: ClosedRange<Int>?, context: Int) throws -> DocumentText {
-        var all = text.split(separator: "\n", omittingEmptySubsequences: false)
-        if all.last == "" { all.removeLast() }
-        guard !all.isEmpty else {
-            return DocumentText(path: doc.path, title: doc.title, type: doc.type, line_start: 0, line_end: 0, total_lines: 0, text: "")
-        }
-        let wanted = lines ?? 1...all.count
-        guard wanted.lowerBound >= 1, wanted.lowerBound <= all.count else {
-            throw ServiceError.invalid("lines \(wanted.lowerBound)-\(wanted.upperBound) are outside \(doc.path) (\(all.count) lines)")
-        }
-        let first = max(1, wanted.lowerBound - context), last = min(all.count, wanted.upperBound + context)
-        return DocumentText(path: doc.path, title: doc.title, type: doc.type, line_start: first, line_end: last, total_lines: all.count,
-                            text: all[(first - 1)...(last - 1)].joined(separator: "\n"))
+        return try DocumentText.read(doc, lines: lines, context: context)
     }
 }

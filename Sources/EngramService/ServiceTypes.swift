@@ -29,6 +29,10 @@ public struct ServiceSearch: Sendable {
     public let memory: MemoryResult?
     public let profile: String
     public let config: MemoryConfig
+
+    public init(response: SearchResponse, memory: MemoryResult?, profile: String, config: MemoryConfig) {
+        (self.response, self.memory, self.profile, self.config) = (response, memory, profile, config)
+    }
 }
 
 /// The text of an indexed document, or of a range of its lines.

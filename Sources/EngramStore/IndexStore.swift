@@ -210,6 +210,13 @@ public final class IndexStore {
         public var precision: String?
         /// The folders the index was built from.
         public var roots: [String]
+
+        /// Figures read elsewhere (another store's), for the same answers as an index file's.
+        public init(documents: Int, chunks: Int, vectors: Int, postings: Int, bytes: Int64, lastIndexed: Double?, model: String?,
+                    dimension: Int?, precision: String?, roots: [String]) {
+            (self.documents, self.chunks, self.vectors, self.postings, self.bytes) = (documents, chunks, vectors, postings, bytes)
+            (self.lastIndexed, self.model, self.dimension, self.precision, self.roots) = (lastIndexed, model, dimension, precision, roots)
+        }
     }
 
     public func stats() throws -> Stats {

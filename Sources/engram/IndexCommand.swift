@@ -1,6 +1,7 @@
 import ArgumentParser
 import EngramEmbedding
 import EngramEngine
+import EngramService
 import EngramStore
 import EngramText
 import Foundation
@@ -136,26 +137,6 @@ struct IndexCommand: AsyncParsableCommand {
             if total.skipped > 0 { print("skipped \(total.skipped): \(total.skippedBreakdown)") }
         }
     }
-}
-
-struct IndexReport: Encodable {
-    let index: String
-    let summary: IndexSummary
-
-    func encode(to encoder: Encoder) throws {
-        try summary.encode(to: encoder)
-        var c = encoder.container(keyedBy: Key.self)
-        try c.encode(index, forKey: Key("index"))
-    }
-}
-
-/// A JSON key made at run time.
-struct Key: CodingKey {
-    var stringValue: String
-    var intValue: Int? { nil }
-    init(_ s: String) { stringValue = s }
-    init?(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
 }
 
 extension IndexSummary {

@@ -1,9 +1,9 @@
 import ArgumentParser
 import EngramEmbedding
 import EngramEngine
+import EngramServer
 import EngramService
 import Foundation
-import MCP
 
 struct MCPCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -11,13 +11,9 @@ struct MCPCommand: AsyncParsableCommand {
         abstract: "Serve an index to AI agents over the Model Context Protocol (stdio).",
         discussion: """
             Speaks MCP (JSON-RPC) on standard input and output; messages for people go to standard error. The model \
-            and index stay loaded between calls. Tools:
-              search  query, n, mode, path, type, since, explain
-                      → ranked results: path, lines, title, scores, snippet
-              get     path, lines ("12-40"), context
-                      → an indexed document's text (other paths are refused)
-              status  → what the index holds
-              index   paths → what changed (holds the writer lock for the call)
+            and index stay loaded between calls.
+
+            \(MCPServer.tools)
 
             Searches are remembered under --profile, as with `engram search`.
 
@@ -46,13 +42,7 @@ struct MCPCommand: AsyncParsableCommand {
 
     func run() async throws {
         let engine = try EngineService(indexPath: IndexLocation.resolve(index), modelFolder: ModelStore.resolve(model), warn: Terminal.warn)
-        try await engine.warmUp()
-        let server = Server(name: "engram", version: "1", capabilities: .init(tools: .init(listChanged: false)))
-        let tools = MCPTools(engine: engine, profile: profile)
-        await server.withMethodHandler(ListTools.self) { _ in .init(tools: MCPTools.list) }
-        await server.withMethodHandler(CallTool.self) { params in await tools.call(params.name, params.arguments ?? [:]) }
-        try await server.start(transport: StdioTransport())
         // Returns when the client closes standard input.
-        await server.waitUntilCompleted()
+        try await MCPServer.run(engine, profile: profile)
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import EngramEmbedding
 import EngramEngine
+import EngramService
 import EngramMemory
 import EngramStore
 import EngramText
@@ -217,22 +218,6 @@ enum Validate {
         guard value.isFinite, range.contains(value) else {
             throw Usage.error("\(flag) must be a number from \(range.lowerBound) to \(range.upperBound) (got \(value))")
         }
-    }
-}
-
-enum DateParsing {
-    static func parse(_ s: String) -> Date? {
-        if let d = try? Date(s, strategy: .iso8601) { return d }
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.isLenient = false
-        for format in ["yyyy-MM-dd", "yyyy-MM-dd'T'HH:mm", "yyyy-MM-dd HH:mm"] {
-            f.dateFormat = format
-            // A format must account for the whole string: "2026-01-05junk" is not a date.
-            if let d = f.date(from: s), f.string(from: d) == s { return d }
-        }
-        return nil
     }
 }
 

@@ -1,26 +1,16 @@
 import ArgumentParser
 import EngramEmbedding
 import EngramEngine
+import EngramServer
 import EngramService
 import Foundation
-import Hummingbird
-import NIOCore
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Serve an index over HTTP as a JSON API, with the model and index kept loaded.",
         discussion: """
-            Endpoints (JSON; errors are {"error": {"message": …}} with 400, 401, 404, 503):
-              GET  /search?q=QUERY&n=10&mode=hybrid&profile=default
-                   also path=GLOB, type=md, since=DATE, memory=false;
-                   answers what `engram search --json` prints
-              GET  /documents?path=PATH&lines=12-40&context=3
-                   an indexed document's text (any other path: 404)
-              GET  /status
-                   what `engram status --json` prints
-              POST /index with {"paths": ["/abs/folder"]}
-                   what `engram index --json` prints, plus warnings
+            \(HTTPServer.endpoints)
 
             Searches are remembered per profile, as with `engram search`. POST /index takes the index's writer lock \
             for the duration of the call; searches meanwhile answer from the last committed state, and see the new \
@@ -55,49 +45,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         try Validate.path(index, flag: "--index")
-        guard (0...65535).contains(port) else { throw Usage.error("--port must be between 0 and 65535 (got \(port))") }
-        if let token, token.trimmingCharacters(in: .whitespaces).isEmpty { throw Usage.error("--token is empty") }
-        if token == nil && !Self.isLoopback(host) {
-            throw Usage.error("--host \(host) is not a loopback address: pass --token so that only clients who know it are answered")
-        }
-    }
-
-    static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+        if let problem = HTTPServer.problem(host: host, port: port, token: token) { throw Usage.error(problem) }
     }
 
     func run() async throws {
         let engine = try EngineService(indexPath: IndexLocation.resolve(index), modelFolder: ModelStore.resolve(model), warn: Terminal.warn)
-        try await engine.warmUp()
-        let router = Router()
-        if let token { router.add(middleware: BearerToken(token: token)) }
-        HTTPRoutes(engine: engine).register(on: router)
-        let host = self.host
-        let app = Application(
-            router: router, configuration: .init(address: .hostname(host, port: port), serverName: "engram"),
-            onServerRunning: { channel in
-                // One line on standard output that scripts (and the tests) wait for.
-                let line = "engram serve: listening on http://\(host):\(channel.localAddress?.port ?? 0)\n"
-                FileHandle.standardOutput.write(Data(line.utf8))
-            })
         // Stops on SIGTERM and SIGINT after the requests in progress are answered.
-        try await app.runService()
-    }
-}
-
-/// Answers 401 to any request without `Authorization: Bearer TOKEN`.
-struct BearerToken<Context: RequestContext>: RouterMiddleware {
-    let token: String
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let expected = Array("Bearer \(token)".utf8)
-        let given = Array((request.headers[.authorization] ?? "").utf8)
-        // Compares every byte, so the time taken says nothing about how much of a guess was right.
-        var difference = UInt8(given.count == expected.count ? 0 : 1)
-        for i in 0..<expected.count { difference |= expected[i] ^ (i < given.count ? given[i] : 0) }
-        guard difference == 0 else {
-            throw HTTPError(.unauthorized, headers: [.wwwAuthenticate: "Bearer"], message: "missing or wrong bearer token")
-        }
-        return try await next(request, context)
+        try await HTTPServer.run(engine, host: host, port: port, token: token)
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import EngramEngine
+import EngramService
 import EngramSearchIndex
 import EngramStore
 import Foundation
@@ -48,35 +49,6 @@ struct StatusCommand: AsyncParsableCommand {
             print("folders:      \(s.roots.isEmpty ? "none recorded" : s.roots.map(Terminal.safe).joined(separator: "\n              "))")
         }
     }
-}
-
-struct StatusOutput: Encodable {
-    let index: String
-    let documents: Int
-    let chunks: Int
-    let model: String?
-    let dimension: Int?
-    let precision: String?
-    let bytes: Int64
-    let last_indexed: String?
-    /// What the index was built from: `engram index` with no argument brings these up to date.
-    let roots: [String]
-    /// The search segment beside the index, when it is this index's.
-    var segment: SegmentStatus?
-
-    init(_ s: IndexStore.Stats, index: String) {
-        (self.index, documents, chunks, model, dimension) = (index, s.documents, s.chunks, s.model, s.dimension)
-        (precision, bytes, roots) = (s.precision, s.bytes, s.roots)
-        last_indexed = s.lastIndexed.map { Date(timeIntervalSince1970: $0).formatted(.iso8601) }
-    }
-}
-
-struct SegmentStatus: Encodable {
-    let chunks: Int
-    let bytes: Int
-    let graph: Bool
-    /// Chunks added or changed since it was built, read from the index meanwhile.
-    let pending: Int
 }
 
 struct RemoveCommand: AsyncParsableCommand {

@@ -3,12 +3,12 @@ import Foundation
 import Glibc
 #endif
 
-/// `--store postgresql://…` (or `ENGRAM_STORE=postgresql://…`) on `index`, `search`, `status`, `remove` and
-/// `eval`: the PostgreSQL store is `engram-pg` (built apart, in Postgres/, so that this binary does not carry
-/// postgres-nio), and these commands hand the whole command line over to it. `--index` wins over
-/// `ENGRAM_STORE`; `--store` wins over both.
+/// `--store postgresql://…` (or `ENGRAM_STORE=postgresql://…`) on `index`, `search`, `status`, `remove`,
+/// `eval`, `serve` and `mcp`: the PostgreSQL store is `engram-pg` (built apart, in Postgres/, so that this
+/// binary does not carry postgres-nio), and these commands hand the whole command line over to it. `--index`
+/// wins over `ENGRAM_STORE`; `--store` wins over both. `--read-store URL` (a read replica) is engram-pg's too.
 enum StoreHandover {
-    static let commands: Set<String> = ["index", "search", "status", "remove", "eval"]
+    static let commands: Set<String> = ["index", "search", "status", "remove", "eval", "serve", "mcp"]
 
     /// The store a command line names, when it is a PostgreSQL URL.
     static func store(_ arguments: [String], environment: [String: String]) -> String? {
@@ -17,6 +17,8 @@ enum StoreHandover {
         for (i, a) in arguments.enumerated() {
             if a == "--store", i + 1 < arguments.count { store = arguments[i + 1] }
             if a.hasPrefix("--store=") { store = String(a.dropFirst("--store=".count)) }
+            if store == nil, a == "--read-store", i + 1 < arguments.count { store = arguments[i + 1] }
+            if store == nil, a.hasPrefix("--read-store=") { store = String(a.dropFirst("--read-store=".count)) }
             if a == "--index" || a.hasPrefix("--index=") { index = true }
         }
         if store == nil, !index, let env = environment["ENGRAM_STORE"], !env.isEmpty { store = env }

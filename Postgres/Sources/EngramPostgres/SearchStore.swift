@@ -61,6 +61,8 @@ public final class PostgresSearchStore: SearchStore, @unchecked Sendable {
     public var waitForWriter = true
     public var notice: (String) -> Void = { _ in }
     public var scan: SemanticScan = .auto(threshold: 50_000)
+    /// Where searches and status read, when not `url`: a streaming replica. Writers always use `url`.
+    public var readURL: String?
     private var reader: PostgresStore?
 
     public init(url: String, encoder: SentenceEncoder) async throws {
@@ -73,6 +75,7 @@ public final class PostgresSearchStore: SearchStore, @unchecked Sendable {
     public func withWriter<T>(_ body: (PostgresStore) async throws -> T) async throws -> T {
         let store = try await PostgresStore.connect(url)
         do {
+            try await store.refuseStandby()
             try await store.lockWriter(wait: waitForWriter) { [notice] pid in
                 notice("waiting for another engram index on \(store.location.display)\(pid > 0 ? " (server pid \(pid))" : "")")
             }
@@ -104,7 +107,7 @@ public final class PostgresSearchStore: SearchStore, @unchecked Sendable {
 
     func readerStore() async throws -> PostgresStore {
         if let reader { return reader }
-        let r = try await PostgresStore.connect(url)
+        let r = try await PostgresStore.connect(readURL ?? url)
         reader = r
         return r
     }

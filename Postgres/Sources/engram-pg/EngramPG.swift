@@ -18,7 +18,7 @@ struct EngramPG: AsyncParsableCommand {
               engram-pg index ~/notes --store postgresql://postgres@127.0.0.1:5432/engram
               ENGRAM_STORE=postgresql://postgres@127.0.0.1:5432/engram engram-pg search "how do tides work"
             """,
-        subcommands: [PGIndex.self, PGSearch.self, PGStatus.self, PGRemove.self, PGImport.self, PGEval.self]
+        subcommands: [PGIndex.self, PGSearch.self, PGStatus.self, PGRemove.self, PGImport.self, PGEval.self, PGServe.self, PGMCP.self]
     )
 }
 
@@ -168,6 +168,7 @@ struct PGSearch: AsyncParsableCommand {
     @Argument(help: "The query (several words are joined), then optionally a folder to search in (an argument that names an existing folder).")
     var query: [String]
     @OptionGroup var options: StoreOptions
+    @OptionGroup var replica: ReadStoreOptions
     @Option(name: .shortAndLong, help: "Number of results (1…1000).")
     var n = 10
     @Option(help: "hybrid, semantic or lexical.")
@@ -216,6 +217,7 @@ struct PGSearch: AsyncParsableCommand {
 
     func run() async throws {
         let store = try await options.open()
+        try replica.apply(to: store, location: options.location)
         try await closing(store) {
             if let pg = store as? PostgresSearchStore {
                 pg.scan = scan == "exact" ? .exact : scan == "hnsw" ? .approximate(candidates: max(100, n * 10)) : .auto(threshold: 50_000)
@@ -287,11 +289,13 @@ struct SearchJSON: Encodable {
 struct PGStatus: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "status", abstract: "Show what the store holds.")
     @OptionGroup var options: StoreOptions
+    @OptionGroup var replica: ReadStoreOptions
     @Flag(help: "Print one JSON object.")
     var json = false
 
     func run() async throws {
         let store = try await options.open()
+        try replica.apply(to: store, location: options.location)
         try await closing(store) {
             let s = try await reporting { try await store.status() }
             if json {

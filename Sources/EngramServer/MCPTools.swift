@@ -5,7 +5,7 @@ import MCP
 
 /// The tools `engram mcp` offers, with their JSON schemas, and how a call becomes an engine request.
 struct MCPTools: Sendable {
-    let engine: EngineService
+    let engine: any IndexService
     /// The memory profile of this server's searches.
     let profile: String
 
@@ -63,10 +63,10 @@ struct MCPTools: Sendable {
                 data = try ServiceRequests.json(try await engine.document(
                     path: path, lines: ServiceRequests.lines(arguments["lines"]?.stringValue), context: Self.int(arguments["context"], "context") ?? 0))
             case "status":
-                data = try ServiceRequests.json(ServiceRequests.status(try await engine.status(), index: engine.indexPath))
+                data = try ServiceRequests.json(ServiceRequests.status(try await engine.status(), index: engine.readLocation))
             case "index":
                 let paths = Self.strings(arguments["paths"])
-                data = try ServiceRequests.json(IndexCallOutput(try await engine.index(paths: paths), index: engine.indexPath))
+                data = try ServiceRequests.json(IndexCallOutput(try await engine.index(paths: paths), index: engine.location))
             default:
                 throw ServiceError.invalid("no tool named \(name) (tools: search, get, status, index)")
             }

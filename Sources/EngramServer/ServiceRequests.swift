@@ -72,7 +72,7 @@ struct IndexCallOutput: Encodable {
 
     func encode(to encoder: Encoder) throws {
         try report.encode(to: encoder)
-        var c = encoder.container(keyedBy: Key.self)
-        try c.encode(warnings, forKey: Key("warnings"))
+        var c = encoder.container(keyedBy: JSONKey.self)
+        try c.encode(warnings, forKey: JSONKey("warnings"))
     }
 }

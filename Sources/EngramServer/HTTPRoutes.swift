@@ -6,7 +6,7 @@ import NIOCore
 
 /// The routes of `engram serve`: each decodes its parameters, asks the engine and answers JSON.
 struct HTTPRoutes: Sendable {
-    let engine: EngineService
+    let engine: any IndexService
 
     /// The body of POST /index.
     struct IndexBody: Decodable {
@@ -33,7 +33,7 @@ struct HTTPRoutes: Sendable {
             }
         }
         router.get("/status") { _, _ in
-            try await answer { ServiceRequests.status(try await engine.status(), index: engine.indexPath) }
+            try await answer { ServiceRequests.status(try await engine.status(), index: engine.readLocation) }
         }
         router.post("/index") { request, context in
             try await answer {
@@ -41,7 +41,7 @@ struct HTTPRoutes: Sendable {
                 do { body = try await context.requestDecoder.decode(IndexBody.self, from: request, context: context) } catch {
                     throw ServiceError.invalid("the body must be JSON like {\"paths\": [\"/folder\"]}")
                 }
-                return IndexCallOutput(try await engine.index(paths: body.paths), index: engine.indexPath)
+                return IndexCallOutput(try await engine.index(paths: body.paths), index: engine.location)
             }
         }
     }
