@@ -8,6 +8,7 @@ setup:
 
 build:
 	swift build -c release --product engram
+	swift build -c release --product engram-server
 
 demo: setup
 	@bash scripts/demo.sh

@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "engram", targets: ["engram"]),
+        .executable(name: "engram-server", targets: ["engram-server"]),
         .library(name: "EngramEmbedding", targets: ["EngramEmbedding"]),
         .library(name: "EngramEngine", targets: ["EngramEngine"]),
         // Ingestion on its own, for the fuzz targets in Fuzz/.
@@ -83,12 +84,30 @@ let package = Package(
         // Retrieval evaluation on BEIR-format collections and simulated sessions.
         .target(name: "EngramEval", dependencies: ["EngramEngine", "EngramMemory"], swiftSettings: strict),
 
-        // The command-line front end.
+        // What the two command-line programs share: terminal output, flag checks, the version.
+        .target(
+            name: "EngramCLI",
+            dependencies: ["EngramEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
+
+        // The command-line front end. It does not link the network stacks: `serve` and `mcp` are handed over to
+        // engram-server, so a one-shot `engram search` does not load them at start.
         .executableTarget(
             name: "engram",
             dependencies: [
-                "EngramEmbedding", "EngramEngine", "EngramMemory", "EngramReports", "EngramEval", "EngramService", "EngramServer",
+                "EngramCLI", "EngramEmbedding", "EngramEngine", "EngramMemory", "EngramReports", "EngramEval", "EngramService",
                 "EngramSearchIndex",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // `engram serve` and `engram mcp`.
+        .executableTarget(
+            name: "engram-server",
+            dependencies: [
+                "EngramCLI", "EngramEmbedding", "EngramEngine", "EngramService", "EngramServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

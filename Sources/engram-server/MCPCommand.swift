@@ -1,4 +1,5 @@
 import ArgumentParser
+import EngramCLI
 import EngramEmbedding
 import EngramEngine
 import EngramServer
@@ -8,7 +9,7 @@ import Foundation
 struct MCPCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mcp",
-        abstract: "Serve an index to AI agents over the Model Context Protocol (stdio).",
+        abstract: ServerCommands.mcpAbstract,
         discussion: """
             Speaks MCP (JSON-RPC) on standard input and output; messages for people go to standard error. The model \
             and index stay loaded between calls.

@@ -3,15 +3,15 @@ import Foundation
 
 /// Colour and layout for human-readable output: ANSI colour only when standard output is a terminal
 /// (and NO_COLOR is unset).
-enum Terminal {
-    static let color = isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+public enum Terminal {
+    public static let color = isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
 
-    static func bold(_ s: String) -> String { color ? "\u{1B}[1m\(s)\u{1B}[0m" : s }
-    static func dim(_ s: String) -> String { color ? "\u{1B}[2m\(s)\u{1B}[0m" : s }
-    static func cyan(_ s: String) -> String { color ? "\u{1B}[36m\(s)\u{1B}[0m" : s }
-    static func highlight(_ s: String) -> String { color ? "\u{1B}[1;33m\(s)\u{1B}[0m" : s }
+    public static func bold(_ s: String) -> String { color ? "\u{1B}[1m\(s)\u{1B}[0m" : s }
+    public static func dim(_ s: String) -> String { color ? "\u{1B}[2m\(s)\u{1B}[0m" : s }
+    public static func cyan(_ s: String) -> String { color ? "\u{1B}[36m\(s)\u{1B}[0m" : s }
+    public static func highlight(_ s: String) -> String { color ? "\u{1B}[1;33m\(s)\u{1B}[0m" : s }
 
-    static func render(_ snippet: Snippet) -> String {
+    public static func render(_ snippet: Snippet) -> String {
         snippet.pieces.map { $0.highlighted ? highlight(safe($0.text)) : safe($0.text) }.joined()
     }
 
@@ -19,7 +19,7 @@ enum Terminal {
     /// C1, which start escape sequences and can set the window title, clear the screen or hide links) and
     /// line breaks are shown escaped (`\u{1B}`, `\n`), so one result stays one line and nothing reaches
     /// the terminal raw.
-    static func safe(_ s: String) -> String {
+    public static func safe(_ s: String) -> String {
         guard s.unicodeScalars.contains(where: isControl) else { return s }
         var out = ""
         for scalar in s.unicodeScalars {
@@ -39,13 +39,13 @@ enum Terminal {
     }
 
     /// A path relative to the current folder when it lies under it.
-    static func display(_ path: String) -> String {
+    public static func display(_ path: String) -> String {
         let cwd = FileManager.default.currentDirectoryPath + "/"
         return path.hasPrefix(cwd) ? String(path.dropFirst(cwd.count)) : path
     }
 
     /// Warnings and notes go to standard error, one line each (file names and texts in them escaped).
-    static func warn(_ s: String) {
+    public static func warn(_ s: String) {
         FileHandle.standardError.write(Data("engram: \(safe(s))\n".utf8))
     }
 }

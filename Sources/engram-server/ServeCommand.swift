@@ -1,4 +1,5 @@
 import ArgumentParser
+import EngramCLI
 import EngramEmbedding
 import EngramEngine
 import EngramServer
@@ -8,7 +9,7 @@ import Foundation
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve an index over HTTP as a JSON API, with the model and index kept loaded.",
+        abstract: ServerCommands.serveAbstract,
         discussion: """
             \(HTTPServer.endpoints)
 
