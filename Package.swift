@@ -14,6 +14,9 @@ let package = Package(
         .library(name: "EngramText", targets: ["EngramText"]),
         // BEIR evaluation, for `engram-pg eval beir` in Postgres/.
         .library(name: "EngramEval", targets: ["EngramEval"]),
+        // Memory and reports, for `engram-pg search|open|memory|report` in Postgres/.
+        .library(name: "EngramMemory", targets: ["EngramMemory"]),
+        .library(name: "EngramReports", targets: ["EngramReports"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -3,12 +3,12 @@ import Foundation
 import Glibc
 #endif
 
-/// `--store postgresql://…` (or `ENGRAM_STORE=postgresql://…`) on `index`, `search`, `status`, `remove` and
-/// `eval`: the PostgreSQL store is `engram-pg` (built apart, in Postgres/, so that this binary does not carry
+/// `--store postgresql://…` (or `ENGRAM_STORE=postgresql://…`) on `index`, `search`, `status`, `remove`,
+/// `eval`, `open`, `memory` and `report`: the PostgreSQL store is `engram-pg` (built apart, in Postgres/, so that this binary does not carry
 /// postgres-nio), and these commands hand the whole command line over to it. `--index` wins over
 /// `ENGRAM_STORE`; `--store` wins over both.
 enum StoreHandover {
-    static let commands: Set<String> = ["index", "search", "status", "remove", "eval"]
+    static let commands: Set<String> = ["index", "search", "status", "remove", "eval", "open", "memory", "report"]
 
     /// The store a command line names, when it is a PostgreSQL URL.
     static func store(_ arguments: [String], environment: [String: String]) -> String? {
