@@ -20,23 +20,28 @@ let package = Package(
     ],
     targets: [
         // Documents, chunks, vector(384) with an HNSW index, BM25 postings; migrations; advisory locks;
-        // the folder indexer and the search sides over them. The SQLite store behind the same protocol.
+        // the folder indexer and the search sides over them; each user's memory and reports on them. The
+        // SQLite store behind the same protocol.
         .target(
             name: "EngramPostgres",
             dependencies: [
                 .product(name: "EngramEngine", package: "Engram"),
                 .product(name: "EngramEmbedding", package: "Engram"),
                 .product(name: "EngramText", package: "Engram"),
+                .product(name: "EngramMemory", package: "Engram"),
+                .product(name: "EngramReports", package: "Engram"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: strict
         ),
-        // `engram-pg index|search|status|remove|import|eval beir --store postgresql://…`.
+        // `engram-pg index|search|status|remove|import|eval beir|open|memory|report --store postgresql://…`.
         .executableTarget(
             name: "engram-pg",
             dependencies: [
                 "EngramPostgres",
                 .product(name: "EngramEval", package: "Engram"),
+                .product(name: "EngramMemory", package: "Engram"),
+                .product(name: "EngramReports", package: "Engram"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
