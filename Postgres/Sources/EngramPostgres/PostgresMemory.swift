@@ -21,11 +21,15 @@ extension PostgresSearcher {
         let q = vector ?? encoder.encode(text)
         // The statistics cost a scan: only when an entry could count at all.
         var stats = statistics
+        let start = DispatchTime.now()
         if stats == nil, config.needsStatistics, MemoryModel.anyLive(entries, now: now, searches: searches, config: config) {
             stats = try await self.statistics(q)
         }
+        let statisticsMs = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
         let (expansion, weighted) = MemoryModel.expansion(entries, query: q, statistics: stats, now: now, searches: searches, config: config)
-        let response = try await search(SearchRequest(text, vector: q, options: options, expansion: expansion, explain: explain))
+        var response = try await search(SearchRequest(text, vector: q, options: options, expansion: expansion, explain: explain))
+        // The guard's scan is memory's own cost on this store: shown beside the pipeline's stages.
+        if stats != nil && statistics == nil { response.timings["statistics"] = statisticsMs }
         var explanations: [MemoryExplanation] = []
         if explain {
             let vectors = try await chunkVectors(response.hits.map(\.chunkID))
