@@ -70,6 +70,31 @@ public struct ShownMemory: Encodable, Sendable {
     }
 }
 
+/// `engram memory export` on either store: every entry of a profile with its vector.
+public struct ExportedMemory: Encodable, Sendable {
+    public struct Entry: Encodable, Sendable {
+        public let id: Int64
+        public let kind: String
+        public let text: String
+        public let path: String?
+        public let at: Double
+        public let sequence: Int
+        public let vector: [Float]
+    }
+    public let profile: String
+    public let searches: Int
+    public let entries: [Entry]
+
+    public init(_ session: MemorySession) throws {
+        let (entries, searches, _) = try session.state()
+        profile = session.profile
+        self.searches = searches
+        self.entries = entries.map {
+            Entry(id: $0.id, kind: $0.kind, text: $0.text, path: $0.path, at: $0.at, sequence: $0.sequence, vector: $0.vector)
+        }
+    }
+}
+
 extension MemoryModel {
     /// "4:05" or "1:02:03".
     public static func clock(_ seconds: Double) -> String {

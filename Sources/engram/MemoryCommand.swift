@@ -154,26 +154,7 @@ struct MemoryCommand: AsyncParsableCommand {
         @OptionGroup var common: Common
 
         func run() async throws {
-            let (entries, searches, _) = try common.session().state()
-            try printJSON(ExportedMemory(profile: common.profile, searches: searches,
-                                         entries: entries.map { ExportedEntry(id: $0.id, kind: $0.kind, text: $0.text, path: $0.path,
-                                                                              at: $0.at, sequence: $0.sequence, vector: $0.vector) }))
+            try printJSON(ExportedMemory(try common.session()))
         }
     }
-}
-
-struct ExportedEntry: Encodable {
-    let id: Int64
-    let kind: String
-    let text: String
-    let path: String?
-    let at: Double
-    let sequence: Int
-    let vector: [Float]
-}
-
-struct ExportedMemory: Encodable {
-    let profile: String
-    let searches: Int
-    let entries: [ExportedEntry]
 }

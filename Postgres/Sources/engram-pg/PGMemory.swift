@@ -93,7 +93,8 @@ struct PGOpen: AsyncParsableCommand {
 
 struct PGMemory: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "memory", abstract: "Show or clear a profile's short-term memory of the store.", subcommands: [Show.self, Clear.self])
+        commandName: "memory", abstract: "Show, clear or export a profile's short-term memory of the store.",
+        subcommands: [Show.self, Clear.self, Export.self])
 
     struct Common: ParsableArguments {
         @OptionGroup var options: StoreOptions
@@ -136,6 +137,20 @@ struct PGMemory: AsyncParsableCommand {
             try await closing(store) {
                 let n = try await reporting { try await store.memorySession(profile: common.profile).clear() }
                 if common.json { try printJSON(["cleared": n]) } else { print("forgot \(n) entries of profile \(common.profile)") }
+            }
+        }
+    }
+}
+
+extension PGMemory {
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Every entry with its vector, as JSON (one object).")
+        @OptionGroup var common: Common
+
+        func run() async throws {
+            let store = try await openWithMemory(common.options)
+            try await closing(store) {
+                try printJSON(try await reporting { try ExportedMemory(try await store.memorySession(profile: common.profile)) })
             }
         }
     }

@@ -87,6 +87,10 @@ enum EngramPGCommand {
         let report = try JSONSerialization.jsonObject(with: Data(o6.utf8)) as? [String: Any]
         let display = try PostgresLocation(url: url).display
         #expect(s6 == 0 && (report?["queries"] as? [Any])?.count == 2 && report?["index"] as? String == display)
+        let (s9, o9, _) = try run(["memory", "export", "--store", url])
+        let exported = try JSONSerialization.jsonObject(with: Data(o9.utf8)) as? [String: Any]
+        let vectors = (exported?["entries"] as? [[String: Any]])?.compactMap { ($0["vector"] as? [Any])?.count }
+        #expect(s9 == 0 && vectors == [384, 384, 384])
         let (s7, _, e7) = try run(["search", "x", "--no-memory", "--explain", "--store", url])
         #expect(s7 == 64 && e7.contains("--explain"))
         let (s8, o8, _) = try run(["memory", "clear", "--store", url])
