@@ -82,7 +82,8 @@ public final class PostgresSearchStore: SearchStore, @unchecked Sendable {
     public var waitForWriter = true
     public var notice: (String) -> Void = { _ in }
     public var scan: SemanticScan = .auto(threshold: 50_000)
-    public var memoryFile: MemoryFile?
+    /// Sessions opened before a change of file are dropped with it.
+    public var memoryFile: MemoryFile? { didSet { sessions = [:] } }
     private var reader: PostgresStore?
     private var sessions: [String: MemorySession] = [:]
 
@@ -228,7 +229,8 @@ public final class SQLiteSearchStore: SearchStore, @unchecked Sendable {
     public let path: String
     public let encoder: SentenceEncoder
     public var waitForWriter = true
-    public var memoryFile: MemoryFile?
+    /// Sessions opened before a change of file are dropped with it.
+    public var memoryFile: MemoryFile? { didSet { sessions = [:] } }
     /// Called with a line about memory that could not be used (the search goes on without it).
     public var notice: (String) -> Void = { _ in }
     private var sessions: [String: MemorySession] = [:]

@@ -57,6 +57,7 @@ struct StoreOptions: ParsableArguments {
                 pg.notice = { warn($0) }
             } else if let lite = store as? SQLiteSearchStore {
                 lite.waitForWriter = wait
+                lite.notice = { warn($0) }
             }
             return store
         } catch {
