@@ -18,6 +18,9 @@ let package = Package(
         // `serve` and `mcp` over any store, for `engram-pg serve|mcp` in Postgres/.
         .library(name: "EngramService", targets: ["EngramService"]),
         .library(name: "EngramServer", targets: ["EngramServer"]),
+        // Memory and reports, for `engram-pg search|open|memory|report` in Postgres/.
+        .library(name: "EngramMemory", targets: ["EngramMemory"]),
+        .library(name: "EngramReports", targets: ["EngramReports"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -20,8 +20,9 @@ let package = Package(
     ],
     targets: [
         // Documents, chunks, vector(384) with an HNSW index, BM25 postings; migrations; advisory locks;
-        // the folder indexer and the search sides over them. The SQLite store behind the same protocol.
-        // `PostgresService`: the store behind `serve` and `mcp` (EngramService's `IndexService`).
+        // the folder indexer and the search sides over them; each user's memory and reports on them. The
+        // SQLite store behind the same protocol. `PostgresService`: the store behind `serve` and `mcp`
+        // (EngramService's `IndexService`).
         .target(
             name: "EngramPostgres",
             dependencies: [
@@ -29,18 +30,23 @@ let package = Package(
                 .product(name: "EngramEmbedding", package: "Engram"),
                 .product(name: "EngramText", package: "Engram"),
                 .product(name: "EngramService", package: "Engram"),
+                .product(name: "EngramMemory", package: "Engram"),
+                .product(name: "EngramReports", package: "Engram"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: strict
         ),
-        // `engram-pg index|search|status|remove|import|eval beir|serve|mcp --store postgresql://…`. `serve` and
-        // `mcp` are the main package's (EngramServer: Hummingbird and the MCP SDK) over this store.
+        // `engram-pg index|search|status|remove|import|eval beir|open|memory|report|serve|mcp --store
+        // postgresql://…`. `serve` and `mcp` are the main package's (EngramServer: Hummingbird and the MCP
+        // SDK) over this store.
         .executableTarget(
             name: "engram-pg",
             dependencies: [
                 "EngramPostgres",
                 .product(name: "EngramEval", package: "Engram"),
                 .product(name: "EngramServer", package: "Engram"),
+                .product(name: "EngramMemory", package: "Engram"),
+                .product(name: "EngramReports", package: "Engram"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

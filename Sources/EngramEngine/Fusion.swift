@@ -61,7 +61,7 @@ extension Searcher {
 
     /// The rank each of `documents` has in `scores` (ties broken by id, as `top` does), found by counting
     /// what ranks above it: a few documents need no sort of the whole collection.
-    static func ranks(of documents: [Int64], in scores: [Int64: Double]) -> [Int64: Int] {
+    public static func ranks(of documents: [Int64], in scores: [Int64: Double]) -> [Int64: Int] {
         var out: [Int64: Int] = [:]
         for d in documents {
             guard let s = scores[d] else { continue }

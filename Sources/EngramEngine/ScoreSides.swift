@@ -24,7 +24,7 @@ extension Searcher {
     static let lexicalShortlist = 1000
     /// Chunks each remembered text keeps on the lexical side: it only lifts documents near the top, and at a
     /// million chunks a shortlist of 1,000 per entry took 3.5 ms, 500 takes 2.8 (200 cost medline drilldowns 0.004 nDCG).
-    static let expansionShortlist = 500
+    public static let expansionShortlist = 500
     /// With the graph, min-max fusion needs the lowest document cosine of the index, not of the shortlist:
     /// it is taken over this fixed sample of documents (every one in an index of up to 4,096 documents).
     static let floorSample = 4096

@@ -98,20 +98,10 @@ public final class Searcher {
             lexical = lexical0
             if expanded {
                 try timed("expansion_lexical") {
-                    let queryMax = lexical0.values.lazy.map(\.score).max() ?? 0
-                    for term in expansion.terms {
-                        let scores = try lexicalScores(term.text, options: options, allowed: allowed, limit: Self.expansionShortlist)
-                        let termMax = scores.values.lazy.map(\.score).max() ?? 0
-                        guard termMax > 0, queryMax > 0 else { continue }
-                        let factor = expansion.strength * term.weight * queryMax / termMax
-                        for (d, s) in scores {
-                            if let current = lexical[d] {
-                                lexical[d] = (current.score + factor * s.score, current.chunkID)
-                            } else {
-                                lexical[d] = (factor * s.score, s.chunkID)
-                            }
-                        }
+                    let terms = try expansion.terms.map {
+                        (weight: $0.weight, scores: try lexicalScores($0.text, options: options, allowed: allowed, limit: Self.expansionShortlist))
                     }
+                    lexical = Self.expandLexical(lexical0, terms: terms, strength: expansion.strength)
                 }
             }
         }
@@ -149,8 +139,30 @@ public final class Searcher {
         return try body()
     }
 
+    /// The lexical side with memory: the query's scores plus each term's, rescaled to the query's best
+    /// (β · wᵢ · max bm25(query) / max bm25(termᵢ)); a document the query missed keeps its term's chunk.
+    public static func expandLexical(_ query: DocumentScores, terms: [(weight: Double, scores: DocumentScores)], strength: Double)
+        -> DocumentScores
+    {
+        var lexical = query
+        let queryMax = query.values.lazy.map(\.score).max() ?? 0
+        for term in terms {
+            let termMax = term.scores.values.lazy.map(\.score).max() ?? 0
+            guard termMax > 0, queryMax > 0 else { continue }
+            let factor = strength * term.weight * queryMax / termMax
+            for (d, s) in term.scores {
+                if let current = lexical[d] {
+                    lexical[d] = (current.score + factor * s.score, current.chunkID)
+                } else {
+                    lexical[d] = (factor * s.score, s.chunkID)
+                }
+            }
+        }
+        return lexical
+    }
+
     /// normalize(q + β Σ wᵢ eᵢ), accumulated in Double.
-    static func expand(_ q: [Float], _ expansion: QueryExpansion) -> [Float] {
+    public static func expand(_ q: [Float], _ expansion: QueryExpansion) -> [Float] {
         var x = q.map(Double.init)
         for term in expansion.terms {
             for j in x.indices { x[j] += expansion.strength * term.weight * Double(term.vector[j]) }

@@ -30,6 +30,49 @@ public struct MemoryResult: Sendable {
     /// Entries that took part (weight ≥ floor).
     public var active: [WeightedEntry] { entries.filter { $0.weight >= floor } }
     let floor: Double
+
+    public init(response: SearchResponse, explanations: [MemoryExplanation], entries: [WeightedEntry], floor: Double) {
+        (self.response, self.explanations, self.entries, self.floor) = (response, explanations, entries, floor)
+    }
+}
+
+/// The store-independent steps of a search with memory, shared by every store's ranking pipeline:
+/// whether the guard needs the index's statistics, the expansion, and the explanations.
+extension MemoryModel {
+    /// Whether any entry could count at all (its decay alone above the floor): only then does the guard
+    /// need the query's statistics, which cost a scan.
+    public static func anyLive(_ entries: [MemoryStore.Entry], now: Double, searches: Int, config: MemoryConfig) -> Bool {
+        entries.contains { decay(entry: $0, now: now, searches: searches, config: config) >= config.floor }
+    }
+
+    /// The expansion that `entries` give a query whose embedding is `q`, and every entry's weight.
+    public static func expansion(_ entries: [MemoryStore.Entry], query q: [Float], statistics: QueryStatistics?, now: Double,
+                                 searches: Int, config: MemoryConfig) -> (expansion: QueryExpansion, weighted: [WeightedEntry])
+    {
+        let weighted = weigh(entries, query: q, statistics: statistics, now: now, searches: searches, config: config)
+        let terms = weighted.filter { $0.weight >= config.floor }.map {
+            QueryExpansion.Term(text: $0.entry.text, vector: $0.entry.vector, weight: $0.weight)
+        }
+        return (QueryExpansion(terms: terms, strength: config.beta), weighted)
+    }
+
+    /// Per hit of an explained search: its score without memory, memory's part, and each active entry's
+    /// cosine to the hit's passage (`vectors`: the hits' chunk vectors by chunk id).
+    public static func explanations(_ hits: [SearchHit], weighted: [WeightedEntry], vectors: [Int64: [Float]], config: MemoryConfig)
+        -> [MemoryExplanation]
+    {
+        let active = weighted.filter { $0.weight >= config.floor }
+        return hits.map { hit in
+            let chunk = vectors[hit.chunkID] ?? []
+            let base = hit.base ?? BaseScore(rank: nil, score: 0, semantic: 0, lexical: 0)
+            return MemoryExplanation(
+                base: base, memoryScore: hit.score - base.score, rank: hit.rank,
+                contributions: active.map {
+                    MemoryExplanation.Contribution(entryID: $0.entry.id, text: $0.entry.text, weight: $0.weight,
+                                                   similarity: cosine($0.entry.vector, chunk))
+                })
+        }
+    }
 }
 
 /// Turns the user's recent searches and opened results into an expansion of the query, and runs the
@@ -52,11 +95,7 @@ public struct MemoryRanker {
     public func expansion(_ entries: [MemoryStore.Entry], query q: [Float], statistics: QueryStatistics?, now: Double, searches: Int)
         -> (expansion: QueryExpansion, weighted: [WeightedEntry])
     {
-        let weighted = MemoryModel.weigh(entries, query: q, statistics: statistics, now: now, searches: searches, config: config)
-        let terms = weighted.filter { $0.weight >= config.floor }.map {
-            QueryExpansion.Term(text: $0.entry.text, vector: $0.entry.vector, weight: $0.weight)
-        }
-        return (QueryExpansion(terms: terms, strength: config.beta), weighted)
+        MemoryModel.expansion(entries, query: q, statistics: statistics, now: now, searches: searches, config: config)
     }
 
     /// What the index shows for the query `q`, for the guard: its best chunks' cosines (through the graph at
@@ -71,23 +110,15 @@ public struct MemoryRanker {
     ) throws -> MemoryResult {
         let q = vector ?? searcher.encoder.encode(query)
         // The statistics cost a scan: only when an entry could count at all.
-        let live = entries.contains { MemoryModel.decay(entry: $0, now: now, searches: searches, config: config) >= config.floor }
+        let live = MemoryModel.anyLive(entries, now: now, searches: searches, config: config)
         let stats = try statistics ?? (live && config.needsStatistics ? self.statistics(q) : nil)
         let (expansion, weighted) = self.expansion(entries, query: q, statistics: stats, now: now, searches: searches)
         let response = try searcher.search(SearchRequest(query, vector: q, options: options, expansion: expansion, explain: explain))
         var explanations: [MemoryExplanation] = []
         if explain {
-            let active = weighted.filter { $0.weight >= config.floor }
-            for hit in response.hits {
-                let chunk = try searcher.chunkVector(hit.chunkID) ?? []
-                let base = hit.base ?? BaseScore(rank: nil, score: 0, semantic: 0, lexical: 0)
-                explanations.append(MemoryExplanation(
-                    base: base, memoryScore: hit.score - base.score, rank: hit.rank,
-                    contributions: active.map {
-                        MemoryExplanation.Contribution(entryID: $0.entry.id, text: $0.entry.text, weight: $0.weight,
-                                                       similarity: MemoryModel.cosine($0.entry.vector, chunk))
-                    }))
-            }
+            var vectors: [Int64: [Float]] = [:]
+            for hit in response.hits { vectors[hit.chunkID] = try searcher.chunkVector(hit.chunkID) }
+            explanations = MemoryModel.explanations(response.hits, weighted: weighted, vectors: vectors, config: config)
         }
         return MemoryResult(response: response, explanations: explanations, entries: weighted, floor: config.floor)
     }

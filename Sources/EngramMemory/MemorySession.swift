@@ -6,8 +6,12 @@ import Foundation
 /// One user's memory on one index: read the profile's entries, re-rank a search with them, record it
 /// (best-effort, in the user's own `MemoryStore`), and record opened results.
 public final class MemorySession {
-    public let index: IndexStore
+    /// The SQLite index, where `open` reads an opened passage; nil for another store (which reads it itself
+    /// and calls `recordOpen`).
+    public let index: IndexStore?
     public let identity: IndexIdentity
+    /// The index's path (or a server store's URL), for reports and messages.
+    public let indexName: String
     public let profile: String
     public let config: MemoryConfig
     public let store: MemoryStore
@@ -46,8 +50,20 @@ public final class MemorySession {
         self.profile = profile
         self.config = config
         identity = try index.identity()
+        indexName = index.path
         store = try MemoryStore(path: memoryPath)
         try adopt(index.legacyMemory(), notice: notice)
+    }
+
+    /// Opens the user's memory file for an index of another store, known by its stable `identity` (the
+    /// same on every replica of it), and named `indexName` in reports.
+    public init(identity: IndexIdentity, indexName: String, memoryPath: String, profile: String, config: MemoryConfig) throws {
+        index = nil
+        self.identity = identity
+        self.indexName = indexName
+        self.profile = profile
+        self.config = config
+        store = try MemoryStore(path: memoryPath)
     }
 
     /// Moves memory taken out of an index (by a reader, or by a writer's migration) into the user's file.
@@ -55,7 +71,7 @@ public final class MemorySession {
         guard !legacy.isEmpty else { return }
         let n = try store.importLegacy(index: identity, entries: legacy.entries, profiles: legacy.profiles)
         if n > 0 {
-            notice("moved \(n) memory entr\(n == 1 ? "y" : "ies") recorded inside \(index.path) to \(store.path): memory is now kept per user")
+            notice("moved \(n) memory entr\(n == 1 ? "y" : "ies") recorded inside \(indexName) to \(store.path): memory is now kept per user")
         }
     }
 
@@ -79,8 +95,25 @@ public final class MemorySession {
     }
 
     /// Finds a result of the last search (`target` is a rank or a path) and, if that search was
-    /// remembered, records that it was opened.
+    /// remembered, records that it was opened (its passage read from the SQLite index; a session on
+    /// another store reads the passage itself and calls `recordOpen`).
     public func open(_ target: String, now: Double) throws -> LastResult {
+        let (chosen, remembered) = try lastResult(target)
+        guard remembered, let index else { return chosen }
+        let passage = try index.read { (try index.chunk(id: chosen.chunk_id), try index.vector(chunkID: chosen.chunk_id)) }
+        guard let chunk = passage.0, let vector = passage.1 else { throw MemoryError.resultGone(path: chosen.path) }
+        try recordOpen(chosen, text: chunk.text, vector: vector, now: now)
+        return chosen
+    }
+
+    /// Records that `result` of the last search was opened: its passage's text and vector.
+    public func recordOpen(_ result: LastResult, text: String, vector: [Float], now: Double) throws {
+        try store.recordOpen(index: identity, profile: profile, text: text, vector: vector, at: now, path: result.path)
+    }
+
+    /// A result of the last search (`target` is a rank or a path), and whether that search was remembered
+    /// (only then is opening it remembered).
+    public func lastResult(_ target: String) throws -> (result: LastResult, remembered: Bool) {
         let last = LastSearch.decode(try store.state(index: identity, profile: profile).profile.lastResults)
         let results = last.results
         guard !results.isEmpty else { throw MemoryError.noLastSearch(profile: profile) }
@@ -95,11 +128,7 @@ public final class MemorySession {
             }
             chosen = r
         }
-        guard last.remembered else { return chosen }
-        let passage = try index.read { (try index.chunk(id: chosen.chunk_id), try index.vector(chunkID: chosen.chunk_id)) }
-        guard let chunk = passage.0, let vector = passage.1 else { throw MemoryError.resultGone(path: chosen.path) }
-        try store.recordOpen(index: identity, profile: profile, text: chunk.text, vector: vector, at: now, path: chosen.path)
-        return chosen
+        return (chosen, last.remembered)
     }
 
     /// Forgets the profile on this index; returns how many entries went.

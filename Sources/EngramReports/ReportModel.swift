@@ -97,47 +97,75 @@ public struct ReportBuilder {
     public func build(queries: [String], n: Int, now: Double, options: SearchOptions = SearchOptions()) throws -> Report {
         var options = options
         options.limit = n
+        let ranker = MemoryRanker(searcher: searcher, config: session.config)
+        let reports = try Self.jobs(session: session, queries: queries, now: now).map { job in
+            try Self.query(job, ranker.search(job.text, entries: job.entries, now: job.at, searches: job.searches, options: options, explain: true),
+                       config: session.config)
+        }
+        return Self.report(reports, session: session, n: n, now: now)
+    }
+
+    /// The report, each job's explained search with memory run by `rank` (any store's pipeline).
+    public static func build(session: MemorySession, queries: [String], n: Int, now: Double,
+                             rank: (Job) async throws -> MemoryResult) async throws -> Report {
+        var reports: [Report.Query] = []
+        for job in try jobs(session: session, queries: queries, now: now) {
+            reports.append(query(job, try await rank(job), config: session.config))
+        }
+        return report(reports, session: session, n: n, now: now)
+    }
+
+    /// One search a report replays: its text and time, the entries memory held before it, and the
+    /// profile's search count then.
+    public struct Job: Sendable {
+        public let text: String
+        public let at: Double
+        public let entries: [MemoryStore.Entry]
+        public let searches: Int
+    }
+
+    /// The searches a report replays: `queries` now, with all of memory; none given, the profile's
+    /// searches still in memory, each at its own time.
+    public static func jobs(session: MemorySession, queries: [String], now: Double) throws -> [Job] {
         let config = session.config
         let state = try session.state()
         let all = state.entries
-        var jobs: [(text: String, at: Double, entries: [MemoryStore.Entry], searches: Int)] = []
-        if queries.isEmpty {
-            for e in all where e.kind == "query" && MemoryModel.decay(entry: e, now: now, searches: state.searches, config: config) >= config.floor {
-                jobs.append((e.text, e.at, all.filter { $0.at < e.at || ($0.at == e.at && $0.id < e.id) }, e.sequence))
-            }
-        } else {
-            jobs = queries.map { ($0, now, all, state.searches) }
+        guard queries.isEmpty else { return queries.map { Job(text: $0, at: now, entries: all, searches: state.searches) } }
+        return all.filter { $0.kind == "query" && MemoryModel.decay(entry: $0, now: now, searches: state.searches, config: config) >= config.floor }
+            .map { e in Job(text: e.text, at: e.at, entries: all.filter { $0.at < e.at || ($0.at == e.at && $0.id < e.id) }, searches: e.sequence) }
+    }
+
+    /// A replayed search's part of the report, from its explained search with memory (any store's).
+    public static func query(_ job: Job, _ m: MemoryResult, config: MemoryConfig) -> Report.Query {
+        let baseline = m.response.baseline ?? []
+        let basePaths = Set(baseline.map(\.path))
+        let results = zip(m.response.hits, m.explanations).map { hit, e in
+            Report.Result(rank: hit.rank, base_rank: e.base.rank, delta: e.base.rank.map { $0 - hit.rank },
+                          new_to_top: !basePaths.contains(hit.path), path: hit.path, line: hit.line, title: hit.title,
+                          score: hit.score, semantic: e.base.semantic, lexical: e.base.lexical, memory: e.memoryScore,
+                          cosine: hit.semantic, bm25: hit.lexical)
         }
-        let ranker = MemoryRanker(searcher: searcher, config: config)
-        var reports: [Report.Query] = []
-        for job in jobs {
-            let m = try ranker.search(job.text, entries: job.entries, now: job.at, searches: job.searches, options: options, explain: true)
-            let baseline = m.response.baseline ?? []
-            let basePaths = Set(baseline.map(\.path))
-            let results = zip(m.response.hits, m.explanations).map { hit, e in
-                Report.Result(rank: hit.rank, base_rank: e.base.rank, delta: e.base.rank.map { $0 - hit.rank },
-                              new_to_top: !basePaths.contains(hit.path), path: hit.path, line: hit.line, title: hit.title,
-                              score: hit.score, semantic: e.base.semantic, lexical: e.base.lexical, memory: e.memoryScore,
-                              cosine: hit.semantic, bm25: hit.lexical)
-            }
-            let entries = m.active.sorted { $0.weight > $1.weight }.map {
-                Report.Entry(id: $0.entry.id, kind: $0.entry.kind, text: $0.entry.text, weight: $0.weight,
-                             age_seconds: $0.ageSeconds, searches_since: $0.searchesSince)
-            }
-            let top3 = Array(results.prefix(3).map(\.path)) != Array(baseline.prefix(3).map(\.path))
-            let leftOut = m.entries.filter { $0.weight < config.floor }.reversed().map {
-                Report.LeftOut(id: $0.entry.id, text: $0.entry.text, why: $0.why(config))
-            }
-            reports.append(Report.Query(query: job.text, at: Self.iso(job.at), results: results,
-                                        baseline: baseline.map { Report.Baseline(rank: $0.rank, path: $0.path, title: $0.title, score: $0.score) },
-                                        entries: entries, left_out: leftOut, top3_changed: top3,
-                                        changed: results.contains { $0.new_to_top || ($0.delta ?? 0) != 0 }))
+        let entries = m.active.sorted { $0.weight > $1.weight }.map {
+            Report.Entry(id: $0.entry.id, kind: $0.entry.kind, text: $0.entry.text, weight: $0.weight,
+                         age_seconds: $0.ageSeconds, searches_since: $0.searchesSince)
         }
+        let top3 = Array(results.prefix(3).map(\.path)) != Array(baseline.prefix(3).map(\.path))
+        let leftOut = m.entries.filter { $0.weight < config.floor }.reversed().map {
+            Report.LeftOut(id: $0.entry.id, text: $0.entry.text, why: $0.why(config))
+        }
+        return Report.Query(query: job.text, at: iso(job.at), results: results,
+                            baseline: baseline.map { Report.Baseline(rank: $0.rank, path: $0.path, title: $0.title, score: $0.score) },
+                            entries: entries, left_out: leftOut, top3_changed: top3,
+                            changed: results.contains { $0.new_to_top || ($0.delta ?? 0) != 0 })
+    }
+
+    /// The report on the replayed searches, with its summary.
+    public static func report(_ reports: [Report.Query], session: MemorySession, n: Int, now: Double) -> Report {
         let moved = reports.flatMap(\.results).filter { ($0.delta ?? 1) != 0 }
         let deltas = reports.flatMap(\.results).map { Double(abs($0.delta ?? (n + 1 - $0.rank))) }
         return Report(
-            title: "Engram personalized ranking report", generated_at: Self.iso(now), index: session.index.path, profile: session.profile,
-            half_life_seconds: config.halfLife, n: n, queries: reports,
+            title: "Engram personalized ranking report", generated_at: iso(now), index: session.indexName, profile: session.profile,
+            half_life_seconds: session.config.halfLife, n: n, queries: reports,
             summary: Report.Summary(queries: reports.count, results_moved: moved.count,
                                     mean_abs_delta_rank: deltas.isEmpty ? 0 : deltas.reduce(0, +) / Double(deltas.count),
                                     queries_top3_changed: reports.filter(\.top3_changed).count))

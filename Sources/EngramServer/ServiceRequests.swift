@@ -1,4 +1,5 @@
 import EngramEngine
+import EngramMemory
 import EngramService
 import EngramStore
 import Foundation

@@ -244,6 +244,8 @@ public struct IndexIdentity: Sendable, Equatable {
     public let id: String?
     public let path: String
 
+    public init(id: String?, path: String) { (self.id, self.path) = (id, path) }
+
     /// The key under which memory is stored.
     public var key: String { id ?? pathKey }
     /// The key an index had before it got an id.

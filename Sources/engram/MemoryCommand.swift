@@ -122,43 +122,19 @@ struct MemoryCommand: AsyncParsableCommand {
             let config = session.config
             let (entries, searches, _) = try session.state()
             let now = at.flatMap(DateParsing.parse)?.timeIntervalSince1970 ?? Date().timeIntervalSince1970
-            var judged: [Int64: WeightedEntry] = [:]
+            var judged: [WeightedEntry] = []
             if let query {
-                let searcher = try Searcher(store: session.index, encoder: try PrecisionOption.queryEncoder(model: model))
+                let searcher = try Searcher(store: session.index ?? Stores.reader(common.index), encoder: try PrecisionOption.queryEncoder(model: model))
                 let q = searcher.encoder.encode(query)
                 let ranker = MemoryRanker(searcher: searcher, config: config)
-                let weighted = MemoryModel.weigh(entries, query: q, statistics: config.needsStatistics ? try ranker.statistics(q) : nil,
-                                                 now: now, searches: searches, config: config)
-                judged = Dictionary(uniqueKeysWithValues: weighted.map { ($0.entry.id, $0) })
+                judged = MemoryModel.weigh(entries, query: q, statistics: config.needsStatistics ? try ranker.statistics(q) : nil,
+                                           now: now, searches: searches, config: config)
             }
-            let rows = entries.reversed().map { e in
-                let decay = MemoryModel.decay(entry: e, now: now, searches: searches, config: config)
-                let since = max(0, searches - e.sequence - 1)
-                let why: String
-                if let w = judged[e.id] {
-                    why = w.why(config)
-                } else if decay < config.floor {
-                    why = "faded: \(MemoryModel.age(now - e.at)) old and \(since == 1 ? "1 search" : "\(since) searches") since left it \(String(format: "%.3f", MemoryModel.fade(entry: e, now: now, searches: searches, config: config))) of its weight, "
-                        + "under \(config.floor) (\(MemoryModel.fadeCause(ageSeconds: now - e.at, searchesSince: since, config: config)))"
-                } else {
-                    why = "can take part: the topic guard judges it against each query (--query QUERY shows how)"
-                }
-                return ShownEntry(id: e.id, kind: e.kind, text: e.text, path: e.path, at: Date(timeIntervalSince1970: e.at).formatted(.iso8601),
-                                  age_seconds: now - e.at, searches_since: since, weight: decay,
-                                  effective_weight: judged[e.id]?.weight, why: why)
-            }
+            let shown = ShownMemory(profile: common.profile, entries: entries, searches: searches, query: query, judged: judged, now: now, config: config)
             if common.json {
-                try printJSON(ShownMemory(profile: common.profile, searches: searches, half_life_seconds: config.halfLife, query: query,
-                                          entries: rows))
-                return
-            }
-            print("profile \(Terminal.safe(common.profile)): \(rows.count) entries, \(searches) searches, half-life \(Progress.clock(config.halfLife))"
-                  + (query.map { ", judged against \"\(Terminal.safe($0))\"" } ?? ""))
-            for r in rows {
-                let shown = query == nil || r.weight < config.floor ? "  (\(r.why))" : "\n         \(r.why)"
-                print(String(format: "  %5.3f  %-5@  %@ ago  ", r.effective_weight ?? r.weight, r.kind, Progress.clock(r.age_seconds))
-                      + "\"\(Terminal.safe(String(r.text.prefix(70))))\""
-                      + (query == nil && r.weight >= config.floor ? "" : shown))
+                try printJSON(shown)
+            } else {
+                for line in shown.lines { print(line) }
             }
         }
     }
@@ -178,49 +154,7 @@ struct MemoryCommand: AsyncParsableCommand {
         @OptionGroup var common: Common
 
         func run() async throws {
-            let (entries, searches, _) = try common.session().state()
-            try printJSON(ExportedMemory(profile: common.profile, searches: searches,
-                                         entries: entries.map { ExportedEntry(id: $0.id, kind: $0.kind, text: $0.text, path: $0.path,
-                                                                              at: $0.at, sequence: $0.sequence, vector: $0.vector) }))
+            try printJSON(ExportedMemory(try common.session()))
         }
     }
-}
-
-struct ShownEntry: Encodable {
-    let id: Int64
-    let kind: String
-    let text: String
-    let path: String?
-    let at: String
-    let age_seconds: Double
-    let searches_since: Int
-    /// After decay, before any query's topic guard.
-    let weight: Double
-    /// With --query: after the guard too.
-    let effective_weight: Double?
-    let why: String
-}
-
-struct ShownMemory: Encodable {
-    let profile: String
-    let searches: Int
-    let half_life_seconds: Double
-    let query: String?
-    let entries: [ShownEntry]
-}
-
-struct ExportedEntry: Encodable {
-    let id: Int64
-    let kind: String
-    let text: String
-    let path: String?
-    let at: Double
-    let sequence: Int
-    let vector: [Float]
-}
-
-struct ExportedMemory: Encodable {
-    let profile: String
-    let searches: Int
-    let entries: [ExportedEntry]
 }

@@ -145,43 +145,29 @@ struct SearchCommand: AsyncParsableCommand {
         if folders.count > 1 { throw Usage.error("give one folder to search in (got \(folders.count))") }
         options.folder = folders.first
 
-        var memory: MemoryResult?
         var config = try MemoryConfig.load(home: ModelStore.home())
         try memoryTuning.apply(to: &config, halfLife: halfLife)
-        let session = noMemory ? nil : Stores.memory(store, profile: profile, config: config)
-        let response: SearchResponse
-        if let session {
-            let now = at.flatMap(DateParsing.parse)?.timeIntervalSince1970 ?? Date().timeIntervalSince1970
-            let vector = searcher.encoder.encode(text)
-            do {
-                let state = try session.state()
-                memory = try MemoryRanker(searcher: searcher, config: config).search(
-                    text, vector: vector, entries: state.entries, now: now, searches: state.searches, options: options, explain: explain || json)
-            } catch let error as StoreError where error.path == session.store.path {
-                Terminal.warn("memory unreadable (\(error)); searching without it")
-            }
-            response = try memory?.response ?? searcher.search(SearchRequest(text, vector: vector, options: options))
-            if !incognito {
-                do { try session.record(text, vector: vector, hits: response.hits, now: now) } catch {
-                    Terminal.warn("this search was not remembered: \(error)")
-                }
-            }
-        } else {
-            response = try searcher.search(text, options: options)
-        }
-        // `engram open` refers to the last search that printed results, remembered or not.
-        if (noMemory || incognito) && !response.hits.isEmpty {
-            try? (session ?? Stores.memory(store, profile: profile, config: config, quiet: true))?.keepResults(response.hits)
-        }
+        let use = noMemory ? MemoryUse(profile: profile, read: false, record: false)
+            : MemoryUse(profile: profile, record: !incognito, explain: explain || json, at: at.flatMap(DateParsing.parse))
+        let result = try await MemorySearch.run(
+            text, use: use, config: config, memoryPath: Stores.memoryPath, encoder: searcher.encoder, notice: Terminal.warn,
+            session: { try MemorySession(index: store, memoryPath: Stores.memoryPath, profile: profile, config: config, notice: Terminal.warn) },
+            rank: { entries, searches, now, vector in
+                try MemoryRanker(searcher: searcher, config: config).search(
+                    text, vector: vector, entries: entries, now: now, searches: searches, options: options, explain: explain || json)
+            },
+            plain: { vector in try searcher.search(SearchRequest(text, vector: vector, options: options)) })
+        let response = result.response, memory = result.memory
         if json {
-            try printJSON(SearchOutput(response, memory: memory, profile: profile, config: config))
+            try printJSON(result.output)
         } else if jsonl {
             for result in SearchOutput(response).results { try printJSONLine(result) }
         } else if paths {
             // Raw when captured (`xargs`, `$(…)` need the paths as they are), escaped on a terminal.
             for hit in response.hits { print(isatty(STDOUT_FILENO) == 1 ? Terminal.safe(hit.path) : hit.path) }
         } else {
-            SearchPrinter(query: text, explain: explain, profile: profile, config: config, context: context).print(response, memory: memory)
+            SearchPrinter(query: text, explain: explain, profile: profile, config: config, context: context, style: Terminal.style)
+                .print(response, memory: memory)
         }
         // The process ends with this command: the model's and the index's maps go back to the system with it
         // at once, rather than being unmapped and freed piece by piece (milliseconds of a cold search). The

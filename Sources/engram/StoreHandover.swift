@@ -4,11 +4,12 @@ import Glibc
 #endif
 
 /// `--store postgresql://…` (or `ENGRAM_STORE=postgresql://…`) on `index`, `search`, `status`, `remove`,
-/// `eval`, `serve` and `mcp`: the PostgreSQL store is `engram-pg` (built apart, in Postgres/, so that this
-/// binary does not carry postgres-nio), and these commands hand the whole command line over to it. `--index`
-/// wins over `ENGRAM_STORE`; `--store` wins over both. `--read-store URL` (a read replica) is engram-pg's too.
+/// `eval`, `open`, `memory`, `report`, `serve` and `mcp`: the PostgreSQL store is `engram-pg` (built apart, in
+/// Postgres/, so that this binary does not carry postgres-nio), and these commands hand the whole command line
+/// over to it. `--index` wins over `ENGRAM_STORE`; `--store` wins over both. `--read-store URL` (a read replica)
+/// is engram-pg's too.
 enum StoreHandover {
-    static let commands: Set<String> = ["index", "search", "status", "remove", "eval", "serve", "mcp"]
+    static let commands: Set<String> = ["index", "search", "status", "remove", "eval", "open", "memory", "report", "serve", "mcp"]
 
     /// The store a command line names, when it is a PostgreSQL URL.
     static func store(_ arguments: [String], environment: [String: String]) -> String? {

@@ -26,17 +26,6 @@ enum Stores {
     /// `$ENGRAM_HOME/memory.sqlite`.
     static var memoryPath: String { MemoryStore.defaultPath(home: ModelStore.home()) }
 
-    /// The user's memory on `index`, or nil when it cannot be opened (with one warning line unless
-    /// `quiet`): a search without memory beats no search.
-    static func memory(_ index: IndexStore, profile: String, config: MemoryConfig, quiet: Bool = false) -> MemorySession? {
-        do {
-            return try MemorySession(index: index, memoryPath: memoryPath, profile: profile, config: config, notice: Terminal.warn)
-        } catch {
-            if !quiet { Terminal.warn("memory unavailable (\(memoryPath): \(error)); searching without it") }
-            return nil
-        }
-    }
-
     /// Memory that a writer's migration took out of an index goes to the user's own file.
     static func adoptMigratedMemory(_ store: IndexStore) {
         guard !store.migratedMemory.isEmpty else { return }

@@ -34,6 +34,16 @@ import Testing
         #expect(s3 == 0 && !out3.contains("engram-pg"))
     }
 
+    /// Memory and reports follow the store: `open`, `memory` and `report` hand over too.
+    @Test func memoryCommandsGoToEngramPG() throws {
+        let pg = try Self.fakeEngramPG()
+        let env = ["ENGRAM_PG": pg, "ENGRAM_STORE": "postgresql://u@127.0.0.1:1/db"]
+        for arguments in [["open", "2", "--editor-args"], ["memory", "show", "--profile", "work"], ["report", "tides", "--format", "md"]] {
+            let (status, out, _) = try EngineSupport.run(arguments, environment: env)
+            #expect(status == 0 && out == "engram-pg \(arguments.joined(separator: " "))\n", "\(arguments)")
+        }
+    }
+
     @Test func missingEngramPGIsOneLine() throws {
         let (status, out, err) = try EngineSupport.run(["index", "/tmp", "--store", "postgresql://u@127.0.0.1:1/db"],
                                                        environment: ["ENGRAM_PG": "/nonexistent/engram-pg"])

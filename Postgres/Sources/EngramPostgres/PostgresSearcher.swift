@@ -99,8 +99,9 @@ public final class PostgresSearcher {
     }
 
     /// Engram's BM25 (Lucene's idf, k1 and b from `options`) over the postings table, computed in the
-    /// server; each document's best chunk.
-    public func bm25Scores(_ query: String, options: SearchOptions) async throws -> DocumentScores {
+    /// server; each document's best chunk (among the best `limit` chunks when given, as the SQLite
+    /// searcher shortlists a remembered text's).
+    public func bm25Scores(_ query: String, options: SearchOptions, limit: Int? = nil) async throws -> DocumentScores {
         let counts = analyzer.termCounts(query)
         guard !counts.isEmpty else { return [:] }
         let terms = Array(counts.keys), repeats = terms.map { Int32(counts[$0]!) }
@@ -115,8 +116,9 @@ public final class PostgresSearcher {
                               * p.tf * (\(options.k1) + 1)
                               / (p.tf + \(options.k1) * (1 - \(options.b) + \(options.b) * c.lex_length / greatest(stats.avgdl, 1)))) AS s
                    FROM postings p JOIN q USING (term) JOIN df USING (term) JOIN chunks c ON c.id = p.chunk_id CROSS JOIN stats
-                   GROUP BY c.document_id, p.chunk_id)
-            SELECT DISTINCT ON (document_id) document_id, chunk_id, s FROM scored ORDER BY document_id, s DESC, chunk_id
+                   GROUP BY c.document_id, p.chunk_id),
+                 kept AS (SELECT * FROM scored ORDER BY s DESC, chunk_id LIMIT \(Int64(limit ?? Int(Int32.max))))
+            SELECT DISTINCT ON (document_id) document_id, chunk_id, s FROM kept ORDER BY document_id, s DESC, chunk_id
             """) { try $0.decode((Int64, Int64, Double).self) }
         return Self.fold(rows)
     }
@@ -135,20 +137,50 @@ public final class PostgresSearcher {
         return Self.fold(rows)
     }
 
-    public func lexicalScores(_ query: String, options: SearchOptions) async throws -> DocumentScores {
+    public func lexicalScores(_ query: String, options: SearchOptions, limit: Int? = nil) async throws -> DocumentScores {
         switch options.lexical {
-        case .bm25: return try await bm25Scores(query, options: options)
+        case .bm25: return try await bm25Scores(query, options: options, limit: limit)
         case .fts5: return try await fullTextScores(query)
         }
     }
 
     // MARK: The pipeline
 
-    /// Ranked documents: both sides from the server, then the engine's filter and fusion.
-    public func ranking(_ text: String, vector: [Float]? = nil, options: SearchOptions, timings: inout [String: Double])
-        async throws -> (top: [(key: Int64, value: Double)], semantic: DocumentScores, lexical: DocumentScores)
-    {
-        var semantic: DocumentScores = [:], lexical: DocumentScores = [:]
+    /// Whether the semantic side reads the HNSW index (and how many candidates) or scans every chunk.
+    func approximateCandidates() async throws -> Int? {
+        switch scan {
+        case .exact: return nil
+        case .approximate(let k): return k
+        case .auto(let threshold): return try await chunkCount() > threshold ? 1000 : nil
+        }
+    }
+
+    /// The semantic side for a query vector; with the HNSW index, the documents in `also` (the lexical
+    /// side's) are scored exactly too, so hybrid fusion sees both sides of each candidate.
+    func semanticScores(_ q: [Float], also: Set<Int64>, options: SearchOptions) async throws -> DocumentScores {
+        guard let k = try await approximateCandidates() else { return try await exactSemanticScores(q) }
+        var semantic = try await approximateSemanticScores(q, candidates: k)
+        let missing = also.filter { semantic[$0] == nil }
+        if !missing.isEmpty && options.mode == .hybrid {
+            for (d, s) in try await exactSemanticScores(q, documents: Array(missing)) { semantic[d] = s }
+        }
+        return semantic
+    }
+
+    /// Ranked documents with their sides, before any chunk text is read.
+    public struct Ranking {
+        public var top: [(key: Int64, value: Double)]
+        public var semantic: DocumentScores
+        public var lexical: DocumentScores
+        /// With `explain`: every candidate's score parts without the expansion, and its own sides.
+        public var base: (parts: [Int64: (semantic: Double, lexical: Double)], semantic: DocumentScores, lexical: DocumentScores)?
+    }
+
+    /// Ranked documents: both sides from the server (the query's and, with memory's expansion, each
+    /// remembered text's), then the engine's filter, lexical expansion and fusion, as `Searcher` ranks.
+    public func ranking(_ request: SearchRequest, timings: inout [String: Double]) async throws -> Ranking {
+        let options = request.options, expansion = request.expansion, text = request.text
+        let expanded = !expansion.isEmpty
         var clock = DispatchTime.now()
         func lap(_ name: String) {
             let now = DispatchTime.now()
@@ -157,79 +189,144 @@ public final class PostgresSearcher {
         }
         var q: [Float] = []
         if options.mode != .lexical {
-            q = vector ?? encoder.encode(text)
+            q = request.vector ?? encoder.encode(text)
             lap("embed")
         }
+        var lexical0: DocumentScores = [:], terms: [(weight: Double, scores: DocumentScores)] = []
         if options.mode != .semantic {
-            lexical = try await lexicalScores(text, options: options)
+            lexical0 = try await lexicalScores(text, options: options)
             lap("lexical")
-        }
-        if options.mode != .lexical {
-            let approximate: Int?
-            switch scan {
-            case .exact: approximate = nil
-            case .approximate(let k): approximate = k
-            case .auto(let threshold): approximate = try await chunkCount() > threshold ? 1000 : nil
-            }
-            if let k = approximate {
-                semantic = try await approximateSemanticScores(q, candidates: k)
-                let missing = lexical.keys.filter { semantic[$0] == nil }
-                if !missing.isEmpty && options.mode == .hybrid {
-                    for (d, s) in try await exactSemanticScores(q, documents: Array(missing)) { semantic[d] = s }
+            if expanded {
+                for term in expansion.terms {
+                    terms.append((weight: term.weight, scores: try await lexicalScores(term.text, options: options, limit: Searcher.expansionShortlist)))
                 }
-            } else {
-                semantic = try await exactSemanticScores(q)
+                lap("expansion_lexical")
             }
-            lap("semantic")
         }
+        var semantic: DocumentScores = [:], semantic0: DocumentScores = [:]
+        if options.mode != .lexical {
+            var also = Set(lexical0.keys)
+            for t in terms { also.formUnion(t.scores.keys) }
+            semantic = try await semanticScores(expanded ? Searcher.expand(q, expansion) : q, also: also, options: options)
+            lap("semantic")
+            if expanded && request.explain {
+                semantic0 = try await semanticScores(q, also: Set(lexical0.keys), options: options)
+                lap("base")
+            } else {
+                semantic0 = semantic
+            }
+        }
+        // Filters act on each side before the expansion is rescaled and sides are normalised, as the
+        // SQLite searcher's filters pick the documents first.
         if Searcher.filtersActive(options) {
-            let ids = Array(Set(semantic.keys).union(lexical.keys))
+            var ids = Set(semantic.keys).union(semantic0.keys).union(lexical0.keys)
+            for t in terms { ids.formUnion(t.scores.keys) }
             let accepts = Searcher.documentFilter(options)
-            let kept = Set(try await store.documents(ids: ids).filter(accepts).map(\.id))
-            semantic = semantic.filter { kept.contains($0.key) }
-            lexical = lexical.filter { kept.contains($0.key) }
+            let kept = Set(try await store.documents(ids: Array(ids)).filter(accepts).map(\.id))
+            func keep(_ scores: DocumentScores) -> DocumentScores { scores.filter { kept.contains($0.key) } }
+            (semantic, semantic0, lexical0) = (keep(semantic), keep(semantic0), keep(lexical0))
+            terms = terms.map { (weight: $0.weight, scores: keep($0.scores)) }
             lap("filter")
         }
+        let lexical = expanded ? Searcher.expandLexical(lexical0, terms: terms, strength: expansion.strength) : lexical0
         let fused = Searcher.fuse(semantic: semantic, lexical: lexical, options: options)
-        let top = Searcher.topDocuments(fused, limit: options.limit)
+        var ranking = Ranking(top: Searcher.topDocuments(fused, limit: options.limit), semantic: semantic, lexical: lexical)
+        if request.explain {
+            let (s, l) = expanded ? (semantic0, lexical0) : (semantic, lexical)
+            ranking.base = (Searcher.scoreParts(semantic: s, lexical: l, options: options), s, l)
+        }
         lap("rank")
-        return (top, semantic, lexical)
+        return ranking
     }
 
-    /// Top documents for a query, with their best passage.
-    public func search(_ text: String, vector: [Float]? = nil, options: SearchOptions = SearchOptions()) async throws -> SearchResponse {
-        var timings: [String: Double] = [:]
-        let start = DispatchTime.now()
-        let r = try await ranking(text, vector: vector, options: options, timings: &timings)
+    /// Hits for ranked documents: their rows and best chunks, read for these documents only.
+    func hits(_ top: [(key: Int64, value: Double)], query: String, semantic: DocumentScores, lexical: DocumentScores,
+              options: SearchOptions) async throws -> [SearchHit] {
         let preferLexical = options.mode == .lexical || (options.mode == .hybrid && options.alpha < 0.5)
-        let chosen = r.top.map { entry -> Int64? in
+        let chosen = top.map { entry -> Int64? in
             let d = entry.key
-            return (preferLexical ? r.lexical[d]?.chunkID : nil) ?? r.semantic[d]?.chunkID ?? r.lexical[d]?.chunkID
+            return (preferLexical ? lexical[d]?.chunkID : nil) ?? semantic[d]?.chunkID ?? lexical[d]?.chunkID
         }
-        let docs = Dictionary(try await store.documents(ids: r.top.map(\.key)).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let docs = Dictionary(try await store.documents(ids: top.map(\.key)).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         let chunks = try await store.chunks(ids: chosen.compactMap { $0 })
         var hits: [SearchHit] = []
-        for (entry, id) in zip(r.top, chosen) {
+        for (entry, id) in zip(top, chosen) {
             guard let doc = docs[entry.key], let id, let chunk = chunks[id] else { continue }
             let d = entry.key
-            let snippet = Snippet(chunk: chunk.text, query: text)
+            let snippet = Snippet(chunk: chunk.text, query: query)
             hits.append(SearchHit(
                 rank: hits.count + 1, documentID: d, path: doc.path, title: doc.title,
                 line: min(chunk.lineStart + snippet.lineOffset, max(chunk.lineEnd, chunk.lineStart)), lineStart: chunk.lineStart,
                 lineEnd: chunk.lineEnd, score: entry.value,
-                semantic: options.mode == .lexical ? nil : r.semantic[d]?.score,
-                lexical: options.mode == .semantic ? nil : (r.lexical[d]?.score ?? 0),
+                semantic: options.mode == .lexical ? nil : semantic[d]?.score,
+                lexical: options.mode == .semantic ? nil : (lexical[d]?.score ?? 0),
                 chunkID: chunk.id, chunkText: chunk.text, snippet: snippet))
         }
+        return hits
+    }
+
+    /// Top documents for a request, with their best passage; with `explain`, each hit's standing without
+    /// the expansion and the top documents without it.
+    public func search(_ request: SearchRequest) async throws -> SearchResponse {
+        var timings: [String: Double] = [:]
+        let start = DispatchTime.now()
+        let r = try await ranking(request, timings: &timings)
+        let options = request.options
+        var hits = try await self.hits(r.top, query: request.text, semantic: r.semantic, lexical: r.lexical, options: options)
+        var baseline: [SearchHit]?
+        if let base = r.base {
+            let baseScores = base.parts.mapValues { $0.semantic + $0.lexical }
+            let ranks = Searcher.ranks(of: hits.map(\.documentID), in: baseScores)
+            for i in hits.indices {
+                let d = hits[i].documentID, p = base.parts[d] ?? (0, 0)
+                hits[i].base = BaseScore(rank: ranks[d], score: p.semantic + p.lexical, semantic: p.semantic, lexical: p.lexical)
+            }
+            baseline = try await self.hits(Searcher.topDocuments(baseScores, limit: options.limit), query: request.text,
+                                           semantic: base.semantic, lexical: base.lexical, options: options)
+        }
         timings["total"] = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
-        return SearchResponse(query: text, mode: options.mode, hits: hits, timings: timings)
+        return SearchResponse(query: request.text, mode: options.mode, hits: hits, baseline: baseline, timings: timings)
+    }
+
+    /// Top documents for a query, with their best passage.
+    public func search(_ text: String, vector: [Float]? = nil, options: SearchOptions = SearchOptions()) async throws -> SearchResponse {
+        try await search(SearchRequest(text, vector: vector, options: options))
     }
 
     /// Ranked paths alone, for evaluation.
     public func rank(_ text: String, vector: [Float]? = nil, options: SearchOptions) async throws -> [(path: String, score: Double)] {
         var timings: [String: Double] = [:]
-        let top = try await ranking(text, vector: vector, options: options, timings: &timings).top
+        let top = try await ranking(SearchRequest(text, vector: vector, options: options), timings: &timings).top
         let docs = Dictionary(try await store.documents(ids: top.map(\.key)).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         return top.compactMap { e in docs[e.key].map { ($0.path, e.value) } }
+    }
+
+    // MARK: What memory reads of the index
+
+    /// Cosines of the `k` chunks nearest to a vector, best first, for memory's guard: by the HNSW index
+    /// where the semantic side uses it, else by an exact scan (as the SQLite searcher's `topCosines`).
+    public func topCosines(_ q: [Float], k: Int) async throws -> [Double] {
+        if try await approximateCandidates() != nil {
+            return try await store.transaction {
+                try await store.run("SELECT set_config('hnsw.ef_search', \(String(min(max(k, 40), 1000))), true)")
+                try await store.run("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)")
+                return try await store.rows("""
+                    SELECT 1 - (embedding <=> \(q)::vector) FROM chunks ORDER BY embedding <=> \(q)::vector LIMIT \(Int64(k))
+                    """) { try $0.decode(Double.self) }.sorted(by: >)
+            }
+        }
+        // Ordered by the cosine, not by the distance operator, so the planner scans instead of asking the HNSW index.
+        return try await store.rows("""
+            SELECT s FROM (SELECT 1 - (embedding <=> \(q)::vector) AS s FROM chunks) c ORDER BY s DESC LIMIT \(Int64(k))
+            """) { try $0.decode(Double.self) }
+    }
+
+    /// Stored vectors of chunks, by id.
+    public func chunkVectors(_ ids: [Int64]) async throws -> [Int64: [Float]] {
+        guard !ids.isEmpty else { return [:] }
+        let rows = try await store.rows("SELECT id, embedding::real[] FROM chunks WHERE id = ANY(\(ids))") {
+            try $0.decode((Int64, [Float]).self)
+        }
+        return Dictionary(rows, uniquingKeysWith: { a, _ in a })
     }
 }

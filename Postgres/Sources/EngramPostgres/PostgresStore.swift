@@ -126,6 +126,9 @@ public final class PostgresStore: Sendable {
                 """,
                 "CREATE INDEX postings_chunk ON postings (chunk_id)",
             ]),
+            // The index's own id, which each user's memory file is keyed by: the same on every replica of the
+            // database (physical replication copies it) and for every user, and new for a new database.
+            (2, ["INSERT INTO engram_meta (key, value) VALUES ('id', gen_random_uuid()::text) ON CONFLICT (key) DO NOTHING"]),
         ]
     }
 
@@ -188,6 +191,12 @@ public final class PostgresStore: Sendable {
 
     public func setMeta(_ key: String, _ value: String) async throws {
         try await run("INSERT INTO engram_meta (key, value) VALUES (\(key), \(value)) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+    }
+
+    /// The index's id (schema version 2), what memory is keyed by.
+    public func indexID() async throws -> String {
+        guard let id = try await meta("id") else { throw PostgresStoreError.noIndex(location.display) }
+        return id
     }
 
     /// Records the model on first use; afterwards refuses another (its vectors would not compare).

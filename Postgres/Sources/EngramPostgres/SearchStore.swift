@@ -1,5 +1,7 @@
 import EngramEmbedding
 import EngramEngine
+import EngramMemory
+import EngramReports
 import EngramStore
 import EngramText
 import Foundation
@@ -12,13 +14,32 @@ public protocol SearchStore: AnyObject, Sendable {
     func index(folder: String, walker: Walker, warn: @escaping (IndexWarning) -> Void) async throws -> IndexSummary
     /// Drops the documents at or under `path`; how many.
     func remove(under path: String) async throws -> Int
-    func search(_ query: String, options: SearchOptions) async throws -> SearchResponse
+    /// A search; with `memory`, re-ranked by the user's memory of this index and recorded in it, as
+    /// `engram search` does (nil: memory is neither read nor written).
+    func search(_ query: String, options: SearchOptions, memory: MemoryUse?) async throws -> SearchOutcome
+    /// The user's memory of a profile on this index (in `memoryFile`, never in the store).
+    func memorySession(profile: String) async throws -> MemorySession
+    /// Records that a result of the profile's last search was opened (`engram open`); that result.
+    func open(_ target: String, profile: String, at: Date?) async throws -> MemorySession.LastResult
+    /// A profile's entries with their weights, judged against `query` when given (`engram memory show`).
+    func showMemory(profile: String, query: String?, at: Date?) async throws -> ShownMemory
+    /// How memory reshaped `queries` (none: the profile's recent searches), `engram report`; records nothing.
+    func report(queries: [String], profile: String, n: Int, at: Date?) async throws -> Report
+    /// The user's memory file and settings (nil: `MemoryFile.user()`, read at first use).
+    var memoryFile: MemoryFile? { get set }
     func status() async throws -> StoreStatus
     /// Runs `body` while holding the store's writer lock (as an index run does).
     func holdingWriter<T>(_ body: () async throws -> T) async throws -> T
     /// Whether a writer waits for another (true) or fails at once.
     var waitForWriter: Bool { get set }
     func close() async
+}
+
+extension SearchStore {
+    /// A search without memory.
+    public func search(_ query: String, options: SearchOptions) async throws -> SearchResponse {
+        try await search(query, options: options, memory: nil).response
+    }
 }
 
 /// `engram status` for either store.
@@ -63,7 +84,10 @@ public final class PostgresSearchStore: SearchStore, @unchecked Sendable {
     public var scan: SemanticScan = .auto(threshold: 50_000)
     /// Where searches and status read, when not `url`: a streaming replica. Writers always use `url`.
     public var readURL: String?
+    /// Sessions opened before a change of file are dropped with it.
+    public var memoryFile: MemoryFile? { didSet { sessions = [:] } }
     private var reader: PostgresStore?
+    private var sessions: [String: MemorySession] = [:]
 
     public init(url: String, encoder: SentenceEncoder) async throws {
         self.url = url
@@ -123,8 +147,69 @@ public final class PostgresSearchStore: SearchStore, @unchecked Sendable {
         return searcher
     }
 
-    public func search(_ query: String, options: SearchOptions) async throws -> SearchResponse {
-        try await searcher().search(query, options: options)
+    public func search(_ query: String, options: SearchOptions, memory use: MemoryUse?) async throws -> SearchOutcome {
+        let searcher = try await searcher()
+        guard let use else {
+            return SearchOutcome(response: try await searcher.search(query, options: options), memory: nil, profile: "default", config: MemoryConfig())
+        }
+        let file = try userMemory()
+        return try await MemorySearch.run(
+            query, use: use, config: file.config, memoryPath: file.path, encoder: encoder, notice: notice,
+            session: { try await memorySession(profile: use.profile) },
+            rank: { entries, searches, now, vector in
+                try await searcher.search(query, vector: vector, entries: entries, now: now, searches: searches, options: options,
+                                          explain: use.explain, config: file.config)
+            },
+            plain: { vector in try await searcher.search(query, vector: vector, options: options) })
+    }
+
+    func userMemory() throws -> MemoryFile {
+        if let memoryFile { return memoryFile }
+        let file = try MemoryFile.user()
+        memoryFile = file
+        return file
+    }
+
+    /// Memory is keyed by the index's id (`engram_meta`), the same on the primary and its replicas.
+    public func memorySession(profile: String) async throws -> MemorySession {
+        if let session = sessions[profile] { return session }
+        let file = try userMemory()
+        let store = try await readerStore()
+        try await store.requireIndex()
+        let name = store.location.display
+        let session = try MemorySession(identity: IndexIdentity(id: try await store.indexID(), path: name), indexName: name,
+                                        memoryPath: file.path, profile: profile, config: file.config)
+        sessions[profile] = session
+        return session
+    }
+
+    public func open(_ target: String, profile: String, at: Date?) async throws -> MemorySession.LastResult {
+        let searcher = try await searcher()
+        return try await MemorySearch.open(target, session: try await memorySession(profile: profile), at: at) { id in
+            guard let text = try await searcher.store.chunks(ids: [id])[id]?.text, let vector = try await searcher.chunkVectors([id])[id] else {
+                return nil
+            }
+            return (text, vector)
+        }
+    }
+
+    public func showMemory(profile: String, query: String?, at: Date?) async throws -> ShownMemory {
+        let session = try await memorySession(profile: profile)
+        guard query != nil else {
+            return try await MemorySearch.show(session: session, query: nil, at: at, encoder: encoder) { _ in QueryStatistics(topCosines: []) }
+        }
+        let searcher = try await searcher()
+        return try await MemorySearch.show(session: session, query: query, at: at, encoder: encoder) { try await searcher.statistics($0) }
+    }
+
+    public func report(queries: [String], profile: String, n: Int, at: Date?) async throws -> Report {
+        let session = try await memorySession(profile: profile), searcher = try await searcher()
+        var options = SearchOptions()
+        options.limit = n
+        return try await ReportBuilder.build(session: session, queries: queries, n: n, now: (at ?? Date()).timeIntervalSince1970) { job in
+            try await searcher.search(job.text, entries: job.entries, now: job.at, searches: job.searches, options: options, explain: true,
+                                      config: session.config)
+        }
     }
 
     public func status() async throws -> StoreStatus {
@@ -147,6 +232,11 @@ public final class SQLiteSearchStore: SearchStore, @unchecked Sendable {
     public let path: String
     public let encoder: SentenceEncoder
     public var waitForWriter = true
+    /// Sessions opened before a change of file are dropped with it.
+    public var memoryFile: MemoryFile? { didSet { sessions = [:] } }
+    /// Called with a line about memory that could not be used (the search goes on without it).
+    public var notice: (String) -> Void = { _ in }
+    private var sessions: [String: MemorySession] = [:]
 
     public init(path: String, encoder: SentenceEncoder) {
         self.path = path
@@ -181,9 +271,54 @@ public final class SQLiteSearchStore: SearchStore, @unchecked Sendable {
         }
     }
 
-    public func search(_ query: String, options: SearchOptions) async throws -> SearchResponse {
+    public func search(_ query: String, options: SearchOptions, memory use: MemoryUse?) async throws -> SearchOutcome {
         let searcher = try Searcher(store: try IndexStore(path: path, access: .read), encoder: encoder)
-        return try searcher.search(query, options: options)
+        guard let use else {
+            return SearchOutcome(response: try searcher.search(query, options: options), memory: nil, profile: "default", config: MemoryConfig())
+        }
+        let file = try userMemory()
+        return try await MemorySearch.run(
+            query, use: use, config: file.config, memoryPath: file.path, encoder: encoder, notice: notice,
+            session: { try await memorySession(profile: use.profile) },
+            rank: { entries, searches, now, vector in
+                try MemoryRanker(searcher: searcher, config: file.config).search(
+                    query, vector: vector, entries: entries, now: now, searches: searches, options: options, explain: use.explain)
+            },
+            plain: { vector in try searcher.search(SearchRequest(query, vector: vector, options: options)) })
+    }
+
+    func userMemory() throws -> MemoryFile {
+        if let memoryFile { return memoryFile }
+        let file = try MemoryFile.user()
+        memoryFile = file
+        return file
+    }
+
+    public func memorySession(profile: String) async throws -> MemorySession {
+        if let session = sessions[profile] { return session }
+        let file = try userMemory()
+        let session = try MemorySession(index: try IndexStore(path: path, access: .read), memoryPath: file.path, profile: profile,
+                                        config: file.config, notice: notice)
+        sessions[profile] = session
+        return session
+    }
+
+    public func open(_ target: String, profile: String, at: Date?) async throws -> MemorySession.LastResult {
+        try await memorySession(profile: profile).open(target, now: (at ?? Date()).timeIntervalSince1970)
+    }
+
+    public func showMemory(profile: String, query: String?, at: Date?) async throws -> ShownMemory {
+        let session = try await memorySession(profile: profile)
+        let searcher = try Searcher(store: try IndexStore(path: path, access: .read), encoder: encoder)
+        return try await MemorySearch.show(session: session, query: query, at: at, encoder: encoder) {
+            try MemoryRanker(searcher: searcher, config: session.config).statistics($0)
+        }
+    }
+
+    public func report(queries: [String], profile: String, n: Int, at: Date?) async throws -> Report {
+        let session = try await memorySession(profile: profile)
+        let searcher = try Searcher(store: try IndexStore(path: path, access: .read), encoder: encoder)
+        return try ReportBuilder(session: session, searcher: searcher).build(queries: queries, n: n, now: (at ?? Date()).timeIntervalSince1970)
     }
 
     public func status() async throws -> StoreStatus {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import EngramEmbedding
 import EngramEngine
+import EngramMemory
 import EngramPostgres
 import EngramText
 import Foundation
@@ -18,7 +19,8 @@ struct EngramPG: AsyncParsableCommand {
               engram-pg index ~/notes --store postgresql://postgres@127.0.0.1:5432/engram
               ENGRAM_STORE=postgresql://postgres@127.0.0.1:5432/engram engram-pg search "how do tides work"
             """,
-        subcommands: [PGIndex.self, PGSearch.self, PGStatus.self, PGRemove.self, PGImport.self, PGEval.self, PGServe.self, PGMCP.self]
+        subcommands: [PGIndex.self, PGSearch.self, PGStatus.self, PGRemove.self, PGImport.self, PGEval.self, PGOpen.self, PGMemory.self,
+                      PGReport.self, PGServe.self, PGMCP.self]
     )
 }
 
@@ -56,6 +58,7 @@ struct StoreOptions: ParsableArguments {
                 pg.notice = { warn($0) }
             } else if let lite = store as? SQLiteSearchStore {
                 lite.waitForWriter = wait
+                lite.notice = { warn($0) }
             }
             return store
         } catch {
@@ -102,6 +105,9 @@ func printJSON<T: Encodable>(_ value: T) throws {
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }
+
+/// One JSON object on one line (keys sorted), for `--jsonl`.
+func printJSONLine<T: Encodable>(_ value: T) throws { try printJSON(value) }
 
 struct PGIndex: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -191,11 +197,22 @@ struct PGSearch: AsyncParsableCommand {
     var scan: String = "auto"
     @Flag(name: [.customShort("l"), .customLong("paths")], help: "Print only the results' paths.")
     var paths = false
-    @Flag(help: "Print one JSON object.")
+    @Flag(help: "Print one JSON object (with memory's explanation when memory is on).")
     var json = false
+    @Flag(help: "Print one JSON object per result, one per line (the objects of --json's \"results\").")
+    var jsonl = false
+    @OptionGroup var memory: MemoryOptions
+    @Flag(help: "Show, per result, the base score, memory's part, the rank without memory and the entries that contributed.")
+    var explain = false
+    @Option(name: [.customShort("C"), .customLong("context")], help: "Lines of the passage to show around each result's line.")
+    var context = 0
 
     func validate() throws {
         guard !query.joined().trimmingCharacters(in: .whitespaces).isEmpty else { throw fail("the query is empty", code: 64) }
+        if memory.noMemory && explain { throw fail("--explain shows what memory did; it cannot go with --no-memory", code: 64) }
+        guard (0...100).contains(context) else { throw fail("-C must be between 0 and 100 (got \(context))", code: 64) }
+        if [json, jsonl, paths].filter({ $0 }).count > 1 { throw fail("choose one of --json, --jsonl and -l", code: 64) }
+        try memory.check()
         guard (1...1000).contains(n) else { throw fail("-n: \(n) is not from 1 to 1000", code: 64) }
         guard (0...1).contains(alpha) else { throw fail("--alpha: \(alpha) is not from 0 to 1", code: 64) }
         guard ["exact", "hnsw", "auto"].contains(scan) else { throw fail("--scan: \(scan) is not exact, hnsw or auto", code: 64) }
@@ -218,6 +235,7 @@ struct PGSearch: AsyncParsableCommand {
     func run() async throws {
         let store = try await options.open()
         try replica.apply(to: store, location: options.location)
+        store.memoryFile = try memory.file()
         try await closing(store) {
             if let pg = store as? PostgresSearchStore {
                 pg.scan = scan == "exact" ? .exact : scan == "hnsw" ? .approximate(candidates: max(100, n * 10)) : .auto(threshold: 50_000)
@@ -240,49 +258,23 @@ struct PGSearch: AsyncParsableCommand {
             }
             o.folder = folders.first.map { URL(fileURLWithPath: $0).standardizedFileURL.resolvingSymlinksInPath().path }
             let text = words.joined(separator: " ")
-            let response = try await reporting { try await store.search(text, options: o) }
+            let use = memory.noMemory ? MemoryUse(profile: memory.profile, read: false, record: false)
+                : MemoryUse(profile: memory.profile, record: !memory.incognito, explain: explain || json, at: memory.time)
+            let result = try await reporting { try await store.search(text, options: o, memory: use) }
+            let response = result.response
             if json {
-                try printJSON(SearchJSON(response))
+                try printJSON(result.output)
+            } else if jsonl {
+                for r in SearchOutput(response).results { try printJSONLine(r) }
             } else if paths {
-                for h in response.hits { print(h.path) }
+                // Raw when captured (`xargs`, `$(…)` need the paths as they are), escaped on a terminal.
+                for h in response.hits { print(isatty(STDOUT_FILENO) == 1 ? TextStyle.safe(h.path) : h.path) }
             } else {
-                for h in response.hits {
-                    print(String(format: "%2d. %@:%d  (%.3f)", h.rank, h.path, h.line, h.score))
-                    print("    " + h.snippet.text.replacingOccurrences(of: "\n", with: " "))
-                }
+                SearchPrinter(query: text, explain: explain, profile: memory.profile, config: result.config, context: context,
+                              style: .terminal(color: TextStyle.colorTerminal)).print(response, memory: result.memory)
             }
             if response.hits.isEmpty { throw ExitCode(1) }
         }
-    }
-}
-
-/// `engram-pg search --json`: the fields of `engram search --json` without memory.
-struct SearchJSON: Encodable {
-    struct Result: Encodable {
-        let rank: Int
-        let path: String
-        let line: Int
-        let line_end: Int
-        let score: Double
-        let semantic: Double?
-        let lexical: Double?
-        let title: String
-        let snippet: String
-        let chunk: String
-    }
-    let query: String
-    let mode: String
-    let results: [Result]
-    let timings_ms: [String: Double]
-
-    init(_ r: SearchResponse) {
-        query = r.query
-        mode = r.mode.rawValue
-        results = r.hits.map {
-            Result(rank: $0.rank, path: $0.path, line: $0.line, line_end: $0.lineEnd, score: $0.score, semantic: $0.semantic,
-                   lexical: $0.lexical, title: $0.title, snippet: $0.snippet.text, chunk: $0.chunkText)
-        }
-        timings_ms = r.timings
     }
 }
 

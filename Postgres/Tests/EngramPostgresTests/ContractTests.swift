@@ -223,8 +223,12 @@ enum Parity {
 enum Scenario: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case indexAndSearch, reindexIsIncremental, editReembedsOnlyTheChange, renameIsAMove, deleteAndRemove, filters, concurrentWriters
     case searchesDuringWrites
+    /// Short-term memory, in the user's own file.
+    case memoryReranksAFollowUp, noMemoryIsUnchanged, memoryProfilesAreSeparate, openAndReport
     /// Needs both stores: run with the PostgreSQL ones.
-    case ranksAsTheSQLiteStoreDoes
+    case ranksAsTheSQLiteStoreDoes, remembersAsTheSQLiteStoreDoes
+    /// A reader that may not write the database records memory all the same.
+    case readOnlyReaderRemembers
     /// The PostgreSQL schema's own migrations.
     case schemaMigrations
     /// engram-pg's command line.
@@ -232,7 +236,9 @@ enum Scenario: String, CaseIterable, Sendable, CustomTestStringConvertible {
 
     var testDescription: String { rawValue }
 
-    static let sqlite = allCases.filter { ![.ranksAsTheSQLiteStoreDoes, .schemaMigrations, .commandLine].contains($0) }
+    static let sqlite = allCases.filter {
+        ![.ranksAsTheSQLiteStoreDoes, .remembersAsTheSQLiteStoreDoes, .readOnlyReaderRemembers, .schemaMigrations, .commandLine].contains($0)
+    }
 
     func run(_ kind: StoreKind) async throws {
         switch self {
@@ -244,7 +250,13 @@ enum Scenario: String, CaseIterable, Sendable, CustomTestStringConvertible {
         case .filters: try await Contract.filters(kind)
         case .concurrentWriters: try await Contract.concurrentWriters(kind)
         case .searchesDuringWrites: try await Contract.searchesDuringWrites(kind)
+        case .memoryReranksAFollowUp: try await MemoryContract.followUpIsReranked(kind)
+        case .noMemoryIsUnchanged: try await MemoryContract.noMemoryIsUnchanged(kind)
+        case .memoryProfilesAreSeparate: try await MemoryContract.profilesAreSeparate(kind)
+        case .openAndReport: try await MemoryContract.openAndReport(kind)
         case .ranksAsTheSQLiteStoreDoes: try await Parity.sameRankings()
+        case .remembersAsTheSQLiteStoreDoes: try await memoryParity()
+        case .readOnlyReaderRemembers: try await postgresReadOnlyReaderRecordsMemory()
         case .schemaMigrations: try await postgresSchema()
         case .commandLine: try await EngramPGCommand.scenario()
         }

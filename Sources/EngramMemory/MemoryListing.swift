@@ -1,0 +1,104 @@
+import EngramStore
+import Foundation
+
+/// One entry as `engram memory show` lists it.
+public struct ShownEntry: Encodable, Sendable {
+    public let id: Int64
+    public let kind: String
+    public let text: String
+    public let path: String?
+    public let at: String
+    public let age_seconds: Double
+    public let searches_since: Int
+    /// After decay, before any query's topic guard.
+    public let weight: Double
+    /// With --query: after the guard too.
+    public let effective_weight: Double?
+    public let why: String
+}
+
+/// `engram memory show` on either store: a profile's entries, newest first, with their weights and why
+/// each is (or is not) in effect; `--json` prints this value, the terminal its `lines`.
+public struct ShownMemory: Encodable, Sendable {
+    public let profile: String
+    public let searches: Int
+    public let half_life_seconds: Double
+    public let query: String?
+    public let entries: [ShownEntry]
+    let floor: Double
+
+    enum CodingKeys: String, CodingKey { case profile, searches, half_life_seconds, query, entries }
+
+    /// `judged`: every entry weighed against `query` (the guard included), when a query was given.
+    public init(profile: String, entries: [MemoryStore.Entry], searches: Int, query: String?, judged: [WeightedEntry],
+                now: Double, config: MemoryConfig) {
+        let judged = Dictionary(judged.map { ($0.entry.id, $0) }, uniquingKeysWith: { a, _ in a })
+        self.profile = profile
+        self.searches = searches
+        half_life_seconds = config.halfLife
+        self.query = query
+        floor = config.floor
+        self.entries = entries.reversed().map { e in
+            let decay = MemoryModel.decay(entry: e, now: now, searches: searches, config: config)
+            let since = max(0, searches - e.sequence - 1)
+            let why: String
+            if let w = judged[e.id] {
+                why = w.why(config)
+            } else if decay < config.floor {
+                why = "faded: \(MemoryModel.age(now - e.at)) old and \(since == 1 ? "1 search" : "\(since) searches") since left it \(String(format: "%.3f", MemoryModel.fade(entry: e, now: now, searches: searches, config: config))) of its weight, "
+                    + "under \(config.floor) (\(MemoryModel.fadeCause(ageSeconds: now - e.at, searchesSince: since, config: config)))"
+            } else {
+                why = "can take part: the topic guard judges it against each query (--query QUERY shows how)"
+            }
+            return ShownEntry(id: e.id, kind: e.kind, text: e.text, path: e.path, at: Date(timeIntervalSince1970: e.at).formatted(.iso8601),
+                              age_seconds: now - e.at, searches_since: since, weight: decay,
+                              effective_weight: judged[e.id]?.weight, why: why)
+        }
+    }
+
+    /// The listing as the terminal shows it (texts escaped with `TextStyle.safe`).
+    public var lines: [String] {
+        var out = ["profile \(TextStyle.safe(profile)): \(entries.count) entries, \(searches) searches, half-life \(MemoryModel.clock(half_life_seconds))"
+                   + (query.map { ", judged against \"\(TextStyle.safe($0))\"" } ?? "")]
+        for r in entries {
+            let shown = query == nil || r.weight < floor ? "  (\(r.why))" : "\n         \(r.why)"
+            out.append(String(format: "  %5.3f  %-5@  %@ ago  ", r.effective_weight ?? r.weight, r.kind, MemoryModel.clock(r.age_seconds))
+                       + "\"\(TextStyle.safe(String(r.text.prefix(70))))\""
+                       + (query == nil && r.weight >= floor ? "" : shown))
+        }
+        return out
+    }
+}
+
+/// `engram memory export` on either store: every entry of a profile with its vector.
+public struct ExportedMemory: Encodable, Sendable {
+    public struct Entry: Encodable, Sendable {
+        public let id: Int64
+        public let kind: String
+        public let text: String
+        public let path: String?
+        public let at: Double
+        public let sequence: Int
+        public let vector: [Float]
+    }
+    public let profile: String
+    public let searches: Int
+    public let entries: [Entry]
+
+    public init(_ session: MemorySession) throws {
+        let (entries, searches, _) = try session.state()
+        profile = session.profile
+        self.searches = searches
+        self.entries = entries.map {
+            Entry(id: $0.id, kind: $0.kind, text: $0.text, path: $0.path, at: $0.at, sequence: $0.sequence, vector: $0.vector)
+        }
+    }
+}
+
+extension MemoryModel {
+    /// "4:05" or "1:02:03".
+    public static func clock(_ seconds: Double) -> String {
+        let s = max(0, Int(seconds.rounded()))
+        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+    }
+}
