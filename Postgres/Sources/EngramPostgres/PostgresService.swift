@@ -52,8 +52,10 @@ public final class PostgresService: IndexService {
         try await reading { store in
             // The store's search call is this store's one way to results: memory (the query's profile, record,
             // explain) is applied there, beside the ranking, for `engram search --store` and the servers alike.
-            let response = try await store.search(query.text, options: query.options)
-            return ServiceSearch(response: response, memory: nil, profile: query.profile, config: config)
+            let use = query.useMemory ? MemoryUse(profile: query.profile, record: query.record, explain: query.explain) : nil
+            let outcome = try await store.search(query.text, options: query.options, memory: use)
+            return ServiceSearch(response: outcome.response, memory: outcome.memory, profile: query.profile,
+                                 config: outcome.memory == nil ? config : outcome.config)
         }
     }
 

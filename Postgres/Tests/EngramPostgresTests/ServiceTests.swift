@@ -107,6 +107,19 @@ struct ServingTests {
         let top = try HTTP.request(s.pg + "/search?q=\(HTTP.escape("why does the sea rise and fall with the moon"))&n=1")
         #expect((top.json?["results"] as? [[String: Any]])?.first?["path"] as? String == s.folder.appendingPathComponent("tides.md").path)
 
+        // Memory on both: a profile's searches are remembered and shown in the JSON, and kept to that profile.
+        for base in [s.lite, s.pg] {
+            #expect(try HTTP.request(base + "/search?q=\(HTTP.escape("knead dough yeast"))&profile=baker").status == 200)
+            let second = try HTTP.request(base + "/search?q=bread&profile=baker")
+            let memory = second.json?["memory"] as? [String: Any]
+            #expect(memory?["profile"] as? String == "baker", "\(base): \(second.body)")
+            let entries = memory?["entries"] as? [[String: Any]] ?? []
+            #expect(entries.contains { $0["text"] as? String == "knead dough yeast" }, "\(base): \(second.body)")
+            let other = try HTTP.request(base + "/search?q=bread&profile=sailor")
+            let otherEntries = (other.json?["memory"] as? [String: Any])?["entries"] as? [[String: Any]] ?? []
+            #expect(!otherEntries.contains { $0["text"] as? String == "knead dough yeast" }, "\(base): \(other.body)")
+        }
+
         // Mistakes in the request: 400 on both.
         for q in ["/search?q=tides&mode=fuzzy", "/search?q=", "/search?q=tides&n=0", "/search?q=tides&since=someday", "/documents"] {
             let (a, b) = (try HTTP.request(s.lite + q), try HTTP.request(s.pg + q))
