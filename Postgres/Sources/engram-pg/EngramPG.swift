@@ -18,7 +18,7 @@ struct EngramPG: AsyncParsableCommand {
               engram-pg index ~/notes --store postgresql://postgres@127.0.0.1:5432/engram
               ENGRAM_STORE=postgresql://postgres@127.0.0.1:5432/engram engram-pg search "how do tides work"
             """,
-        subcommands: [PGIndex.self, PGSearch.self, PGStatus.self, PGRemove.self, PGImport.self, PGEval.self]
+        subcommands: [PGIndex.self, PGSearch.self, PGStatus.self, PGRemove.self, PGImport.self, PGEval.self, PGBench.self]
     )
 }
 
