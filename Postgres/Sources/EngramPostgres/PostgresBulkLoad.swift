@@ -15,6 +15,8 @@ extension PostgresStore {
         public var indexes_s = 0.0
         /// Building the HNSW index over the vectors, seconds.
         public var hnsw_s = 0.0
+        /// VACUUM (ANALYZE) of the new tables, seconds.
+        public var vacuum_s = 0.0
         public var seconds = 0.0
     }
 
@@ -27,7 +29,8 @@ extension PostgresStore {
     /// and foreign keys are dropped, documents, chunks (text, lines, vectors) and the SQLite index's own BM25
     /// postings stream in through COPY under their SQLite ids, then the keys and indexes are built again, the
     /// HNSW index last (with the server's `maintenance_work_mem` and parallel maintenance workers). All in one
-    /// transaction: a run that fails or is killed leaves the store empty. The caller holds the writer lock.
+    /// transaction: a run that fails or is killed leaves the store empty. Then VACUUM (ANALYZE), so searches find
+    /// the visibility map and statistics ready. The caller holds the writer lock.
     public func bulkImport(_ path: String, progress: @escaping (String) -> Void = { _ in }) async throws -> BulkImportSummary {
         let started = Date()
         let lite = try IndexStore(path: path, access: .read)
@@ -98,8 +101,11 @@ extension PostgresStore {
             summary.hnsw_s = Date().timeIntervalSince(t0)
             for root in stats.roots { try await addRoot(root) }
         }
-        progress("analyzing")
-        try await execute("ANALYZE")
+        // The visibility map and statistics autovacuum would otherwise build while the first searches run.
+        progress("vacuuming and analyzing")
+        let vacuumStarted = Date()
+        try await execute("VACUUM (ANALYZE) documents, chunks, postings")
+        summary.vacuum_s = Date().timeIntervalSince(vacuumStarted)
         summary.seconds = Date().timeIntervalSince(started)
         return summary
     }

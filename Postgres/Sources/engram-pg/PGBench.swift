@@ -100,6 +100,26 @@ struct PGBenchScale: AsyncParsableCommand {
             case recall_ef_search_40 = "recall@10_ef_search_40"
             case semantic_scan, stage_p50_ms
         }
+
+        /// Every key present, null where there is no figure.
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(store, forKey: .store)
+            try c.encode(chunks, forKey: .chunks)
+            try c.encode(documents, forKey: .documents)
+            try c.encode(build_s, forKey: .build_s)
+            try c.encode(build, forKey: .build)
+            try c.encode(index_mb, forKey: .index_mb)
+            try c.encode(warm_p50_ms, forKey: .warm_p50_ms)
+            try c.encode(warm_p95_ms, forKey: .warm_p95_ms)
+            try c.encode(memory_added_p50_ms, forKey: .memory_added_p50_ms)
+            try c.encode(cold_p50_ms, forKey: .cold_p50_ms)
+            try c.encode(peak_rss_mb, forKey: .peak_rss_mb)
+            try c.encode(recall, forKey: .recall)
+            try c.encode(recall_ef_search_40, forKey: .recall_ef_search_40)
+            try c.encode(semantic_scan, forKey: .semantic_scan)
+            try c.encode(stage_p50_ms, forKey: .stage_p50_ms)
+        }
     }
 
     func validate() throws {

@@ -36,8 +36,8 @@ struct PGImport: AsyncParsableCommand {
                 if json {
                     try printJSON(bulk)
                 } else {
-                    print(String(format: "imported %d documents (%d chunks, %d postings) in %.1f s: copy %.1f s, indexes %.1f s, HNSW %.1f s",
-                                 bulk.documents, bulk.chunks, bulk.postings, bulk.seconds, bulk.copy_s, bulk.indexes_s, bulk.hnsw_s))
+                    print(String(format: "imported %d documents (%d chunks, %d postings) in %.1f s: copy %.1f s, indexes %.1f s, HNSW %.1f s, vacuum %.1f s",
+                                 bulk.documents, bulk.chunks, bulk.postings, bulk.seconds, bulk.copy_s, bulk.indexes_s, bulk.hnsw_s, bulk.vacuum_s))
                 }
                 return
             }
