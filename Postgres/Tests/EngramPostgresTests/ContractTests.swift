@@ -229,10 +229,12 @@ enum Scenario: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case schemaMigrations
     /// engram-pg's command line.
     case commandLine
+    /// `engram-pg import` into an empty database.
+    case bulkImport
 
     var testDescription: String { rawValue }
 
-    static let sqlite = allCases.filter { ![.ranksAsTheSQLiteStoreDoes, .schemaMigrations, .commandLine].contains($0) }
+    static let sqlite = allCases.filter { ![.ranksAsTheSQLiteStoreDoes, .schemaMigrations, .commandLine, .bulkImport].contains($0) }
 
     func run(_ kind: StoreKind) async throws {
         switch self {
@@ -247,6 +249,7 @@ enum Scenario: String, CaseIterable, Sendable, CustomTestStringConvertible {
         case .ranksAsTheSQLiteStoreDoes: try await Parity.sameRankings()
         case .schemaMigrations: try await postgresSchema()
         case .commandLine: try await EngramPGCommand.scenario()
+        case .bulkImport: try await BulkImport.copiesAndRanksAlike()
         }
     }
 }
