@@ -136,6 +136,8 @@ struct PGBenchScale: AsyncParsableCommand {
         do { collection = try BeirCollection(folder: folder) } catch { throw fail("\(error)", code: 64) }
         let encoder: SentenceEncoder
         do { encoder = try SentenceEncoder(folder: ModelStore.resolve(options.model)) } catch { throw fail("model: \(error)") }
+        // The server first: building a large synthetic index for a store one cannot reach would be time lost.
+        try await reporting { try await PostgresStore.connect(url).close() }
         let root = URL(fileURLWithPath: work ?? NSTemporaryDirectory() + "engram-scale-\(UUID().uuidString.prefix(8))")
         defer { if work == nil { try? FileManager.default.removeItem(at: root) } }
         let index = root.appendingPathComponent("index.sqlite").path
