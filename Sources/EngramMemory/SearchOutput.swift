@@ -93,7 +93,7 @@ public struct MemoryOutput: Encodable, Sendable {
 
     public init(_ m: MemoryResult, profile: String, config: MemoryConfig) {
         self.profile = profile
-        public let floor = Set(m.active.map(\.entry.id))
+        let floor = Set(m.active.map(\.entry.id))
         entries = m.entries.map {
             Entry(id: $0.entry.id, kind: $0.entry.kind, text: $0.entry.text, path: $0.entry.path, weight: $0.weight, decay: $0.decay,
                   gate: $0.gate, similarity: $0.similarity, required_similarity: $0.requiredCosine(config), age_seconds: $0.ageSeconds, searches_since: $0.searchesSince,

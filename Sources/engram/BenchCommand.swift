@@ -6,7 +6,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure Engram's speed.",
-        subcommands: [Embed.self, Index.self, Search.self, Scale.self, Recall.self]
+        subcommands: [Embed.self, Index.self, Search.self, Scale.self, Recall.self, Concurrent.self]
     )
 
     struct Embed: AsyncParsableCommand {

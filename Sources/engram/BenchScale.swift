@@ -19,10 +19,16 @@ extension BenchCommand {
             (one process), the same with a full memory, cold `engram search` processes (their peak RSS), and the \
             vector graph's recall@10 against the exact scan for the collection's queries.
 
+            With --store postgresql://… the same index is measured on PostgreSQL (engram-pg): copied into the \
+            store's empty database by `engram-pg import`'s bulk write path, the HNSW index built, then the same \
+            figures, recall@10 being pgvector's HNSW top 10 against the exact one and memory_added_p50_ms null \
+            (short-term memory does not run on that store yet). docs/postgres.md.
+
             Examples:
               engram bench scale --chunks 100000 --json
               engram bench scale --chunks 1000000 --work /tmp/scale-1m      # keeps /tmp/scale-1m/index.sqlite
               engram search "cell biology" --index /tmp/scale-1m/index.sqlite
+              engram bench scale --chunks 1000000 --work /tmp/scale-1m --reuse --store postgresql://postgres@127.0.0.1:5432/s1m
             """
         )
 
@@ -50,7 +56,11 @@ extension BenchCommand {
         @Flag(help: "Print one JSON object: chunks, documents, build_s, index_mb, warm_p50_ms, warm_p95_ms, memory_added_p50_ms, cold_p50_ms, peak_rss_mb, recall@10.")
         var json = false
 
+        @Option(help: "A postgresql:// store to measure instead (the run is handed to engram-pg).")
+        var store: String?
+
         func validate() throws {
+            if let store { throw Usage.error("--store: \(store) is not a postgresql:// URL (the SQLite index: --work DIR)") }
             guard chunks > 0 else { throw Usage.error("--chunks must be at least 1 (got \(chunks))") }
             if reuse, work == nil { throw Usage.error("--reuse needs --work DIR (the folder an earlier run kept)") }
             guard FileManager.default.fileExists(atPath: corpus) else { throw Usage.error("--corpus: no file at \(corpus)") }

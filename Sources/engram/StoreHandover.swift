@@ -4,16 +4,19 @@ import Glibc
 #endif
 
 /// `--store postgresql://…` (or `ENGRAM_STORE=postgresql://…`) on `index`, `search`, `status`, `remove`,
-/// `eval`, `open`, `memory`, `report`, `serve` and `mcp`: the PostgreSQL store is `engram-pg` (built apart, in
-/// Postgres/, so that this binary does not carry postgres-nio), and these commands hand the whole command line
-/// over to it. `--index` wins over `ENGRAM_STORE`; `--store` wins over both. `--read-store URL` (a read replica)
-/// is engram-pg's too.
+/// `eval`, `open`, `memory`, `report`, `serve` and `mcp` (and `bench scale|concurrent`): the PostgreSQL store is
+/// `engram-pg` (built apart, in Postgres/, so that this binary does not carry postgres-nio), and these commands
+/// hand the whole command line over to it. `--index` wins over `ENGRAM_STORE`; `--store` wins over both.
+/// `--read-store URL` (a read replica) is engram-pg's too.
 enum StoreHandover {
     static let commands: Set<String> = ["index", "search", "status", "remove", "eval", "open", "memory", "report", "serve", "mcp"]
+    /// `engram bench scale|concurrent --store URL`: measured by engram-pg on the store.
+    static let benchCommands: Set<String> = ["scale", "concurrent"]
 
     /// The store a command line names, when it is a PostgreSQL URL.
     static func store(_ arguments: [String], environment: [String: String]) -> String? {
-        guard let command = arguments.first, commands.contains(command) else { return nil }
+        guard let command = arguments.first, commands.contains(command)
+                || (command == "bench" && arguments.count > 1 && benchCommands.contains(arguments[1])) else { return nil }
         var store: String?, index = false
         for (i, a) in arguments.enumerated() {
             if a == "--store", i + 1 < arguments.count { store = arguments[i + 1] }

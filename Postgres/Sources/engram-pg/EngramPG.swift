@@ -20,7 +20,7 @@ struct EngramPG: AsyncParsableCommand {
               ENGRAM_STORE=postgresql://postgres@127.0.0.1:5432/engram engram-pg search "how do tides work"
             """,
         subcommands: [PGIndex.self, PGSearch.self, PGStatus.self, PGRemove.self, PGImport.self, PGEval.self, PGOpen.self, PGMemory.self,
-                      PGReport.self, PGServe.self, PGMCP.self]
+                      PGReport.self, PGServe.self, PGMCP.self, PGBench.self]
     )
 }
 

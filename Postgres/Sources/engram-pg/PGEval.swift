@@ -10,7 +10,12 @@ struct PGImport: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Copy a SQLite index (documents, chunks, vectors) into the PostgreSQL store, embedding nothing.",
-        discussion: "Documents already in the store with the same content are left alone. Takes the store's writer lock.")
+        discussion: """
+            The bulk write path: into an empty store, rows stream in with COPY (the SQLite index's own BM25 postings \
+            included) and the indexes are built afterwards, the HNSW index last, in one transaction; give the server a \
+            generous maintenance_work_mem for large indexes. Into a store that holds documents, they are copied one by \
+            one: documents already there with the same content are left alone. Takes the store's writer lock.
+            """)
 
     @Argument(help: "The SQLite index file to copy.")
     var index: String
@@ -23,6 +28,19 @@ struct PGImport: AsyncParsableCommand {
         let store = try await options.open()
         guard let pg = store as? PostgresSearchStore else { throw fail("import copies into a postgresql:// store", code: 64) }
         try await closing(store) {
+            let bulk = try await reporting { try await pg.withWriter { store -> PostgresStore.BulkImportSummary? in
+                if try await store.version() > 0 { guard try await store.isEmpty() else { return nil } }
+                return try await store.bulkImport(index) { if !json { warn($0) } }
+            } }
+            if let bulk {
+                if json {
+                    try printJSON(bulk)
+                } else {
+                    print(String(format: "imported %d documents (%d chunks, %d postings) in %.1f s: copy %.1f s, indexes %.1f s, HNSW %.1f s, vacuum %.1f s",
+                                 bulk.documents, bulk.chunks, bulk.postings, bulk.seconds, bulk.copy_s, bulk.indexes_s, bulk.hnsw_s, bulk.vacuum_s))
+                }
+                return
+            }
             let s = try await reporting { try await pg.withWriter { try await $0.importIndex(index) } }
             if json {
                 try printJSON(s)

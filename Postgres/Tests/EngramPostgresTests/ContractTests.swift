@@ -233,11 +233,14 @@ enum Scenario: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case schemaMigrations
     /// engram-pg's command line.
     case commandLine
+    /// `engram-pg import` into an empty database.
+    case bulkImport
 
     var testDescription: String { rawValue }
 
     static let sqlite = allCases.filter {
-        ![.ranksAsTheSQLiteStoreDoes, .remembersAsTheSQLiteStoreDoes, .readOnlyReaderRemembers, .schemaMigrations, .commandLine].contains($0)
+        ![.ranksAsTheSQLiteStoreDoes, .remembersAsTheSQLiteStoreDoes, .readOnlyReaderRemembers, .schemaMigrations, .commandLine,
+          .bulkImport].contains($0)
     }
 
     func run(_ kind: StoreKind) async throws {
@@ -259,6 +262,7 @@ enum Scenario: String, CaseIterable, Sendable, CustomTestStringConvertible {
         case .readOnlyReaderRemembers: try await postgresReadOnlyReaderRecordsMemory()
         case .schemaMigrations: try await postgresSchema()
         case .commandLine: try await EngramPGCommand.scenario()
+        case .bulkImport: try await BulkImport.copiesAndRanksAlike()
         }
     }
 }
