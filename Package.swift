@@ -90,7 +90,7 @@ let package = Package(
         // What the two command-line programs share: terminal output, flag checks, the version.
         .target(
             name: "EngramCLI",
-            dependencies: ["EngramEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["EngramEngine", "EngramMemory", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
 

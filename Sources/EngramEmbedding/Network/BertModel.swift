@@ -44,8 +44,7 @@ public final class BertModel: @unchecked Sendable {
         } : []
         fastAttention = precision == .bf16 && engram_cpu_has_avx512f() != 0
             ? try DNNLAttention(hidden: h, headSize: config.headSize) : nil
-        // The engine splits work across cores itself (see `Parallel`).
-        openblas_set_num_threads(1)
+        BLASThreads.single
     }
 
     /// Calls `body` with the [n·rows, columns] matrix and [n·rows] bias of `parts` stacked, so that query,
@@ -284,4 +283,19 @@ public final class BertModel: @unchecked Sendable {
             return out
         }
     }
+}
+
+/// The engine splits work across the cores itself (see `Parallel`), so OpenBLAS runs on the calling thread.
+/// Its threaded build starts a worker per core when it is loaded, and an idle worker spins (`sched_yield`)
+/// for about a tenth of a second before it sleeps: for the whole of a short search process, one of the two
+/// cores busy doing nothing while the query's products want both. So the workers are stopped, once per
+/// process, with the call OpenBLAS itself makes before a `fork`; it is looked up at run time, as other
+/// BLAS libraries do not have it.
+enum BLASThreads {
+    static let single: Void = {
+        openblas_set_num_threads(1)
+        if let stop = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "blas_thread_shutdown_") {
+            _ = unsafeBitCast(stop, to: (@convention(c) () -> Int32).self)()
+        }
+    }()
 }
