@@ -2,6 +2,7 @@ import ArgumentParser
 import EngramEmbedding
 import EngramEngine
 import EngramEval
+import EngramMemory
 import EngramPostgres
 import EngramStore
 import Foundation
@@ -44,8 +45,8 @@ struct PGBenchScale: AsyncParsableCommand {
             included, the semantic side as `engram search` takes it: exact up to 50,000 chunks, HNSW above), cold \
             `engram search --store URL` processes (their peak RSS through /usr/bin/time), and recall@10 of pgvector's \
             HNSW semantic top 10 (as searches read it: ef_search 1000, iterative scan) against the exact top 10. \
-            index_mb is pg_total_relation_size of the index's tables. memory_added_p50_ms is null: short-term memory \
-            does not run on this store yet, so there is nothing to time.
+            index_mb is pg_total_relation_size of the index's tables. memory_added_p50_ms: the same queries with a \
+            profile filled by the first 32 of them (in a memory file of the run's own), against without, alternating.
 
             Give the server a generous maintenance_work_mem (the HNSW build keeps its graph in it: about 3 GB at \
             1M chunks of 384 dimensions) and max_parallel_maintenance_workers.
@@ -174,6 +175,28 @@ struct PGBenchScale: AsyncParsableCommand {
                     warm.append(milliseconds(since: t))
                     for (k, v) in r.timings where k != "total" { stages[k, default: []].append(v) }
                 }
+                // Memory's cost: a profile filled with the first queries, as many as it holds (recorded as
+                // `engram search` records them, in a memory file of this run's own), then each query with it
+                // (read, not recorded) alternating with the same query without it, through the store's search.
+                if !json { warn("searches with a full memory") }
+                let memoryConfig = MemoryConfig()
+                pg.memoryFile = MemoryFile(path: root.appendingPathComponent("bench-memory.sqlite").path, config: memoryConfig)
+                defer {
+                    for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(at: root.appendingPathComponent("bench-memory.sqlite" + suffix)) }
+                }
+                for text in texts.prefix(memoryConfig.capacity) {
+                    _ = try await pg.search(text, options: o, memory: MemoryUse(profile: "bench", record: true))
+                }
+                var plain: [Double] = [], remembered: [Double] = []
+                for i in 0..<count {
+                    let text = texts[i % texts.count]
+                    var t = DispatchTime.now()
+                    _ = try await pg.search(text, options: o, memory: nil)
+                    plain.append(milliseconds(since: t))
+                    t = DispatchTime.now()
+                    _ = try await pg.search(text, options: o, memory: MemoryUse(profile: "bench", record: false))
+                    remembered.append(milliseconds(since: t))
+                }
                 if !json { warn("cold searches") }
                 let (coldTimes, rss) = try coldSearches(texts: texts, url: url)
                 if !json { warn("recall@10") }
@@ -184,15 +207,15 @@ struct PGBenchScale: AsyncParsableCommand {
                     store: url.replacingOccurrences(of: #"://([^:@/]*):[^@/]*@"#, with: "://$1@", options: .regularExpression),
                     chunks: lite.chunks, documents: lite.documents, build_s: imported?.seconds, build: imported,
                     index_mb: Double(bytes) / 1e6, warm_p50_ms: percentile(warm, 0.5), warm_p95_ms: percentile(warm, 0.95),
-                    memory_added_p50_ms: nil, cold_p50_ms: percentile(coldTimes, 0.5), peak_rss_mb: rss.max(), recall: recall, recall_ef_search_40: recall40,
+                    memory_added_p50_ms: percentile(remembered, 0.5) - percentile(plain, 0.5), cold_p50_ms: percentile(coldTimes, 0.5), peak_rss_mb: rss.max(), recall: recall, recall_ef_search_40: recall40,
                     semantic_scan: approximate ? "hnsw" : "exact", stage_p50_ms: stages.mapValues { percentile($0, 0.5) })
                 if json {
                     try printJSON(result)
                 } else {
                     print(String(format: "%d chunks, %d documents on PostgreSQL: %@, %.0f MB", result.chunks, result.documents,
                                  result.build_s.map { String(format: "copied in %.0f s", $0) } ?? "already there", result.index_mb))
-                    print(String(format: "warm p50 %.2f ms, p95 %.2f ms (semantic side: %@); memory: not on this store; cold p50 %.0f ms; search peak RSS %.0f MB; HNSW recall@10 %.3f",
-                                 result.warm_p50_ms, result.warm_p95_ms, result.semantic_scan, result.cold_p50_ms,
+                    print(String(format: "warm p50 %.2f ms, p95 %.2f ms (semantic side: %@); a full memory adds %.2f ms; cold p50 %.0f ms; search peak RSS %.0f MB; HNSW recall@10 %.3f",
+                                 result.warm_p50_ms, result.warm_p95_ms, result.semantic_scan, result.memory_added_p50_ms ?? .nan, result.cold_p50_ms,
                                  result.peak_rss_mb ?? .nan, result.recall))
                     print("warm stages, p50: " + result.stage_p50_ms.sorted { $0.key < $1.key }
                         .map { String(format: "%@ %.2f ms", $0.key, $0.value) }.joined(separator: ", "))
