@@ -1,6 +1,7 @@
 import ArgumentParser
 import EngramEmbedding
 import EngramEngine
+import EngramEval
 import EngramStore
 import Foundation
 
@@ -100,30 +101,15 @@ extension BenchCommand {
             if let failure = collected.failure { throw CommandError(failure) }
             let latencies = collected.latencies
             let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
-            let out = ConcurrentBenchResult(
-                store: "sqlite", clients: clients, seconds: elapsed, requests: latencies.count,
-                requests_per_s: Double(latencies.count) / elapsed, p50_ms: Search.percentile(latencies, 0.5),
-                p95_ms: Search.percentile(latencies, 0.95), mode: mode.rawValue, queries_embedded: vectors ? "beforehand" : "per request")
+            let out = ConcurrentBenchResult(store: "sqlite", clients: clients, seconds: elapsed, latencies: latencies,
+                                            mode: mode.rawValue, queriesEmbeddedBeforehand: vectors)
             if json {
                 try printJSONLine(out)
             } else {
-                print(String(format: "SQLite, %d clients, %.0f s: %d requests, %.1f requests/s, p50 %.1f ms, p95 %.1f ms",
-                             out.clients, out.seconds, out.requests, out.requests_per_s, out.p50_ms, out.p95_ms))
+                print(out.summary(storeName: "SQLite"))
             }
         }
     }
-}
-
-struct ConcurrentBenchResult: Encodable {
-    let store: String
-    let clients: Int
-    let seconds: Double
-    let requests: Int
-    let requests_per_s: Double
-    let p50_ms: Double
-    let p95_ms: Double
-    let mode: String
-    let queries_embedded: String
 }
 
 /// Latencies the client threads hand in.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import EngramEmbedding
 import EngramEngine
+import EngramEval
 import EngramMemory
 import EngramStore
 import Foundation
@@ -203,11 +204,7 @@ extension BenchCommand {
             return texts
         }
 
-        static func percentile(_ xs: [Double], _ p: Double) -> Double {
-            guard !xs.isEmpty else { return 0 }
-            let s = xs.sorted()
-            return s[min(s.count - 1, Int((Double(s.count - 1) * p).rounded()))]
-        }
+        static func percentile(_ xs: [Double], _ p: Double) -> Double { BenchFigures.percentile(xs, p) }
     }
 }
 

@@ -1,11 +1,14 @@
-"""Drives `engram mcp` with the reference MCP client (PyPI `mcp`): lists the tools and calls each.
+"""Drives `engram mcp` (or `engram-pg mcp`) with the reference MCP client (PyPI `mcp`): lists the tools and calls each.
 
-Usage: mcp_client.py ENGRAM INDEX FOLDER DOCUMENT OUTSIDE
-  FOLDER is indexed through the `index` tool; DOCUMENT is a file in it; OUTSIDE is a file that is not indexed.
+Usage: mcp_client.py PROGRAM LOCATION FOLDER DOCUMENT OUTSIDE
+  PROGRAM is engram or engram-pg; LOCATION is the flag that names the index, as one argument (--index=PATH,
+  --store=URL); FOLDER is indexed through the `index` tool; DOCUMENT is a file in it; OUTSIDE is a file that is
+  not indexed.
 Prints one JSON object with what each call returned; the Swift test checks it. Gives up after 300 s.
 """
 import asyncio
 import json
+import os
 import sys
 
 from mcp import ClientSession, StdioServerParameters
@@ -21,8 +24,8 @@ def text_of(result):
     return "".join(getattr(c, "text", "") for c in result.content)
 
 
-async def main(engram, index, folder, document, outside):
-    params = StdioServerParameters(command=engram, args=["mcp", "--index", index, "--profile", "mcp-test"])
+async def main(program, location, folder, document, outside):
+    params = StdioServerParameters(command=program, args=["mcp", location, "--profile", "mcp-test"], env=dict(os.environ))
     out = {}
     async with stdio_client(params) as (read, write):
         async with ClientSession(read, write) as session:

@@ -29,7 +29,7 @@ import Testing
 
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Self.python)
-        p.arguments = [Self.script, EngineSupport.engram, index, folder.path, document, outside.path]
+        p.arguments = [Self.script, EngineSupport.engram, "--index=\(index)", folder.path, document, outside.path]
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err

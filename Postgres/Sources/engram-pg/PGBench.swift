@@ -14,11 +14,7 @@ struct PGBench: AsyncParsableCommand {
 }
 
 /// The median and the 95th percentile as `engram bench` takes them.
-func percentile(_ xs: [Double], _ p: Double) -> Double {
-    guard !xs.isEmpty else { return 0 }
-    let s = xs.sorted()
-    return s[min(s.count - 1, Int((Double(s.count - 1) * p).rounded()))]
-}
+func percentile(_ xs: [Double], _ p: Double) -> Double { BenchFigures.percentile(xs, p) }
 
 func milliseconds(since t: DispatchTime) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t.uptimeNanoseconds) / 1e6 }
 
@@ -396,26 +392,13 @@ struct PGBenchConcurrent: AsyncParsableCommand {
         }
         let elapsed = milliseconds(since: started) / 1000
         for s in stores { await s.close() }
-        let out = ConcurrentResult(store: "postgresql", clients: clients, seconds: elapsed, requests: latencies.count,
-                                   requests_per_s: Double(latencies.count) / elapsed, p50_ms: percentile(latencies, 0.5),
-                                   p95_ms: percentile(latencies, 0.95), mode: mode.rawValue, queries_embedded: vectors ? "beforehand" : "per request")
+        let out = ConcurrentBenchResult(store: "postgresql", clients: clients, seconds: elapsed, latencies: latencies,
+                                        mode: mode.rawValue, queriesEmbeddedBeforehand: vectors)
         if json {
             try printJSON(out)
         } else {
-            print(String(format: "PostgreSQL, %d clients, %.0f s: %d requests, %.1f requests/s, p50 %.1f ms, p95 %.1f ms",
-                         out.clients, out.seconds, out.requests, out.requests_per_s, out.p50_ms, out.p95_ms))
+            print(out.summary(storeName: "PostgreSQL"))
         }
     }
 }
 
-struct ConcurrentResult: Encodable {
-    let store: String
-    let clients: Int
-    let seconds: Double
-    let requests: Int
-    let requests_per_s: Double
-    let p50_ms: Double
-    let p95_ms: Double
-    let mode: String
-    let queries_embedded: String
-}

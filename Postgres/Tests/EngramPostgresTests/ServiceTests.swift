@@ -254,10 +254,10 @@ struct ServingTests {
 }
 
 /// The reference MCP client (PyPI `mcp`, installed by scripts/setup.sh into .build-venv) running
-/// Postgres/Tests/Clients/mcp_client.py against `engram-pg mcp --store STORE`.
+/// Tests/Clients/mcp_client.py against `engram-pg mcp --store STORE`.
 enum MCPClient {
     static let python = TestServer.root.appendingPathComponent(".build-venv/bin/python").path
-    static let script = TestServer.root.appendingPathComponent("Postgres/Tests/Clients/mcp_client.py").path
+    static let script = TestServer.root.appendingPathComponent("Tests/Clients/mcp_client.py").path
 
     static let installed: Bool = {
         guard FileManager.default.isExecutableFile(atPath: python) else { return false }
@@ -273,7 +273,7 @@ enum MCPClient {
     static func run(store: String, folder: String, document: String, outside: String) throws -> [String: Any] {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: python)
-        p.arguments = [script, EngramPGCommand.binary, store, folder, document, outside]
+        p.arguments = [script, EngramPGCommand.binary, "--store=\(store)", folder, document, outside]
         p.environment = ProcessInfo.processInfo.environment.merging(ServingTests.environment) { _, new in new }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
