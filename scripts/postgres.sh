@@ -114,12 +114,12 @@ replica() {
     if [ -f "$replica/postmaster.pid" ] && [ -f "$STATE/replica-port" ] && as_server "$bin/pg_ctl" -D "$replica" status >/dev/null 2>&1; then
         replica_url; return
     fi
-    if [ ! -f "$replica/standby.signal" ]; then
-        rm -rf "$replica" && mkdir -p "$replica"
-        [ "$(id -u)" = 0 ] && chown nobody:nogroup "$replica" && chmod 700 "$replica"
-        as_server "$bin/pg_basebackup" -h 127.0.0.1 -p "$(cat "$STATE/port")" -U postgres -D "$replica" -R -X stream \
-            >"$STATE/basebackup.log" 2>&1 || { cat "$STATE/basebackup.log" >&2; die "pg_basebackup failed"; }
-    fi
+    # A fresh base backup every time: a stopped replica's folder follows the primary it was copied from, whose
+    # port (and cluster) may since have changed, and then it would never catch up.
+    rm -rf "$replica" && mkdir -p "$replica"
+    [ "$(id -u)" = 0 ] && chown nobody:nogroup "$replica" && chmod 700 "$replica"
+    as_server "$bin/pg_basebackup" -h 127.0.0.1 -p "$(cat "$STATE/port")" -U postgres -D "$replica" -R -X stream \
+        >"$STATE/basebackup.log" 2>&1 || { cat "$STATE/basebackup.log" >&2; die "pg_basebackup failed"; }
     local port
     port=$(free_port)
     as_server "$bin/pg_ctl" -D "$replica" -l "$replica/server.log" -w -t 60 \
