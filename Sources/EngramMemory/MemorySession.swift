@@ -22,6 +22,13 @@ public final class MemorySession {
         public let path: String
         public let line: Int
         public let chunk_id: Int64
+
+        /// What `open` prints for it: `PATH:LINE`, the path alone (`pathOnly`), or an editor's `+LINE PATH`.
+        /// The path is escaped on a terminal and raw when captured, as an editor needs it.
+        public func text(editorArgs: Bool, pathOnly: Bool) -> String {
+            let shown = isatty(STDOUT_FILENO) == 1 ? TextStyle.safe(path) : path
+            return editorArgs ? "+\(line) \(shown)" : pathOnly ? shown : "\(shown):\(line)"
+        }
     }
 
     /// The last search's results, and whether that search was remembered (opening one of its results

@@ -55,15 +55,7 @@ struct OpenCommand: AsyncParsableCommand {
         let session = try MemorySession(index: try Stores.reader(index), memoryPath: Stores.memoryPath, profile: profile,
                                         config: try MemoryConfig.load(home: ModelStore.home()), notice: Terminal.warn)
         let opened = try session.open(target, now: now)
-        // Raw when captured (an editor needs the path as it is), escaped on a terminal.
-        let path = isatty(STDOUT_FILENO) == 1 ? Terminal.safe(opened.path) : opened.path
-        if json {
-            try printJSON(opened)
-        } else if editorArgs {
-            print("+\(opened.line) \(path)")
-        } else {
-            print(pathOnly ? path : "\(path):\(opened.line)")
-        }
+        if json { try printJSON(opened) } else { print(opened.text(editorArgs: editorArgs, pathOnly: pathOnly)) }
     }
 }
 

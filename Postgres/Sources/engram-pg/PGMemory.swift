@@ -78,15 +78,7 @@ struct PGOpen: AsyncParsableCommand {
         let store = try await openWithMemory(options)
         try await closing(store) {
             let opened = try await reporting { try await store.open(target, profile: profile, at: at.flatMap(PGSearch.date)) }
-            // Raw when captured (an editor needs the path as it is), escaped on a terminal.
-            let path = isatty(STDOUT_FILENO) == 1 ? TextStyle.safe(opened.path) : opened.path
-            if json {
-                try printJSON(opened)
-            } else if editorArgs {
-                print("+\(opened.line) \(path)")
-            } else {
-                print(pathOnly ? path : "\(path):\(opened.line)")
-            }
+            if json { try printJSON(opened) } else { print(opened.text(editorArgs: editorArgs, pathOnly: pathOnly)) }
         }
     }
 }

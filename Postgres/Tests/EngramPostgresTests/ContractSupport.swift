@@ -19,9 +19,14 @@ enum TestServer {
     /// The server's URL, or why there is none.
     static let url: Result<String, ServerUnavailable> = {
         if let u = ProcessInfo.processInfo.environment["ENGRAM_TEST_PG_URL"], !u.isEmpty { return .success(u) }
+        return postgresScript("start")
+    }()
+
+    /// Runs `scripts/postgres.sh COMMAND`, which prints a URL last: that URL, or the last line it said why not.
+    static func postgresScript(_ command: String) -> Result<String, ServerUnavailable> {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/bash")
-        p.arguments = [root.appendingPathComponent("scripts/postgres.sh").path, "start"]
+        p.arguments = [root.appendingPathComponent("scripts/postgres.sh").path, command]
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
@@ -34,7 +39,7 @@ enum TestServer {
             return .failure(ServerUnavailable(reason: why))
         }
         return .success(line)
-    }()
+    }
 
     struct ServerUnavailable: Error { let reason: String }
 

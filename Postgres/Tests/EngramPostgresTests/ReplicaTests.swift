@@ -13,21 +13,7 @@ extension TestServer {
             return .failure(ServerUnavailable(reason: "ENGRAM_TEST_PG_URL names a server, ENGRAM_TEST_PG_REPLICA_URL no replica of it"))
         }
         guard available else { return .failure(ServerUnavailable(reason: "no primary")) }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/bash")
-        p.arguments = [root.appendingPathComponent("scripts/postgres.sh").path, "replica"]
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        do { try p.run() } catch { return .failure(ServerUnavailable(reason: "cannot run scripts/postgres.sh: \(error)")) }
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        let line = String(decoding: o, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
-        guard p.terminationStatus == 0, PostgresLocation.isURL(line) else {
-            let why = String(decoding: e, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? "exit \(p.terminationStatus)"
-            return .failure(ServerUnavailable(reason: why))
-        }
-        return .success(line)
+        return postgresScript("replica")
     }()
 
     static var replicaAvailable: Bool {
