@@ -88,13 +88,27 @@ public struct QueryExpansion: Sendable {
         public var weight: Double
         public init(text: String, vector: [Float], weight: Double) { (self.text, self.vector, self.weight) = (text, vector, weight) }
     }
+    /// A document the user opened, to be found again: its score rises by `weight` × the expansion's
+    /// `refind` × the best fused score.
+    public struct Opened: Sendable {
+        public var path: String
+        public var weight: Double
+        public init(path: String, weight: Double) { (self.path, self.weight) = (path, weight) }
+    }
     public var terms: [Term]
     /// β: the strength of all terms together.
     public var strength: Double
+    public var opened: [Opened]
+    /// δ: how far an opened document rises, as a share of the best fused score.
+    public var refind: Double
 
-    public init(terms: [Term] = [], strength: Double = 0) { (self.terms, self.strength) = (terms, strength) }
+    public init(terms: [Term] = [], strength: Double = 0, opened: [Opened] = [], refind: Double = 0) {
+        (self.terms, self.strength, self.opened, self.refind) = (terms, strength, opened, refind)
+    }
 
-    public var isEmpty: Bool { terms.isEmpty || strength == 0 }
+    public var isEmpty: Bool { (terms.isEmpty || strength == 0) && !refinds }
+    /// Whether any opened document is lifted.
+    public var refinds: Bool { refind > 0 && !opened.isEmpty }
 }
 
 /// A hit's standing without the query's expansion, over the same filtered candidates.

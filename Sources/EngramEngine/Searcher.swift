@@ -22,6 +22,8 @@ public final class Searcher {
     /// The last exact scan of the segment: a search with memory scans for the same query vector more than
     /// once (the guard's statistics, the semantic side, the ranking without memory that explains it).
     var lastScan: (segment: ObjectIdentifier, vector: [Float], scores: [Float])?
+    /// Opened paths' document ids (nil: no longer indexed), for re-finding.
+    private var openedIDs: [String: Int64?] = [:]
 
     public init(store: IndexStore, encoder: SentenceEncoder) throws {
         self.store = store
@@ -91,6 +93,9 @@ public final class Searcher {
         let filter = Filter(options)
         let allowed = filter.active ? try timed("filter") { try allowedDocuments(filter) } : nil
 
+        // Opened documents to be found again, by id (a path that has left the index drops out).
+        let opened = expansion.refinds ? try timed("refind") { try openedDocuments(expansion) } : [:]
+
         // 1. Lexical side: the query's BM25 plus each expansion term's, rescaled to the query's.
         var lexical: DocumentScores = [:], lexical0: DocumentScores = [:]
         if options.mode != .semantic {
@@ -114,14 +119,15 @@ public final class Searcher {
             q = timed("embed") { request.vector ?? encoder.encode(request.text) }
             queryVector = expanded ? Self.expand(q, expansion) : q
             semantic = try timed("semantic") {
-                try semanticScores(queryVector, also: Set(lexical.keys), options: options, allowed: allowed)
+                try semanticScores(queryVector, also: Set(lexical.keys).union(opened.keys), options: options, allowed: allowed)
             }
             semantic0 = expanded && request.explain
                 ? try timed("base") { try semanticScores(q, also: Set(lexical0.keys), options: options, allowed: allowed) } : semantic
         }
         // 3. Fusion and the top documents.
         return timed("rank") {
-            let fused = Self.fuse(semantic: semantic, lexical: lexical, options: options)
+            var fused = Self.fuse(semantic: semantic, lexical: lexical, options: options)
+            Self.refind(&fused, opened: opened, strength: expansion.refind)
             var ranking = Ranking(top: Self.top(fused, options.limit), semantic: semantic, lexical: lexical, queryVector: queryVector)
             if request.explain {
                 let parts = expanded ? Self.scoreParts(semantic: semantic0, lexical: lexical0, options: options)
@@ -159,6 +165,32 @@ public final class Searcher {
             }
         }
         return lexical
+    }
+
+    /// The expansion's opened documents by id, with their weights summed (read once per path and process).
+    func openedDocuments(_ expansion: QueryExpansion) throws -> [Int64: Double] {
+        var out: [Int64: Double] = [:]
+        for o in expansion.opened {
+            let id: Int64?
+            if let known = openedIDs[o.path] { id = known } else {
+                id = try store.read { try store.document(path: o.path)?.id }
+                openedIDs[o.path] = id
+            }
+            if let id { out[id, default: 0] += o.weight }
+        }
+        return out
+    }
+
+    /// Re-finding: each opened document's fused score rises by δ · w · the best fused score, so the lift
+    /// is a share of the scale whatever the fusion. Only documents the pipeline ranked (those a filter
+    /// accepts) are lifted. Session-search studies find a result the user opened the strongest evidence
+    /// of what they want next (Shen, Tan & Zhai, SIGIR 2005); the guard decides whether the open is about
+    /// this query at all.
+    public static func refind(_ fused: inout [Int64: Double], opened: [Int64: Double], strength: Double) {
+        guard strength > 0, !opened.isEmpty, let best = fused.values.max(), best > 0 else { return }
+        for (d, w) in opened {
+            if let s = fused[d] { fused[d] = s + strength * w * best }
+        }
     }
 
     /// normalize(q + β Σ wᵢ eᵢ), accumulated in Double.

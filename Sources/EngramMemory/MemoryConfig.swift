@@ -34,6 +34,16 @@ public struct MemoryConfig: Sendable, Equatable {
     /// Weight of an opened result relative to a searched query (a click says more than a query).
     public var openWeight = 1.5
 
+    /// δ: an opened document that the re-finding guard lets through rises by δ × its entry's weight × the
+    /// best fused score (``Searcher/refind``): what the user opened is what they are most likely to look for again.
+    public var refind = 0.6
+    /// The re-finding guard's threshold, on the guard's scale (``MemoryModel/refindGate``): below the
+    /// expansion's τ, since a wrongly lifted document costs one place, not the topic.
+    public var refindTau = 0.22
+    /// Width of the re-finding guard's step: sharp, so that an open well short of `refindTau` lifts nothing
+    /// (at 0.05, collisions at guard scores 0.03–0.18 lifted their opened documents: npl collide −2.4 %).
+    public var refindWidth = 0.01
+
     /// Width of the guard's logistic step: 0.05 turns "off topic" into "on topic" over about ±0.1 of score.
     public var gateWidth = 0.05
 

@@ -11,6 +11,8 @@ public struct MemoryExplanation: Sendable {
         public let weight: Double
         /// Cosine between the entry and the result's best chunk.
         public let similarity: Double
+        /// The result is the document this entry opened, lifted to be found again by `refindWeight`.
+        public var refound = false
     }
     /// The result without memory: its rank (nil when it was not ranked at all), score and score parts.
     public let base: BaseScore
@@ -27,8 +29,8 @@ public struct MemoryResult: Sendable {
     public var explanations: [MemoryExplanation]
     /// Every entry with its current weight (active or not).
     public var entries: [WeightedEntry]
-    /// Entries that took part (weight ≥ floor).
-    public var active: [WeightedEntry] { entries.filter { $0.weight >= floor } }
+    /// Entries that took part (weight ≥ floor, or an opened document lifted to be found again).
+    public var active: [WeightedEntry] { entries.filter { $0.weight >= floor || $0.refindWeight >= floor } }
     let floor: Double
 
     public init(response: SearchResponse, explanations: [MemoryExplanation], entries: [WeightedEntry], floor: Double) {
@@ -53,7 +55,10 @@ extension MemoryModel {
         let terms = weighted.filter { $0.weight >= config.floor }.map {
             QueryExpansion.Term(text: $0.entry.text, vector: $0.entry.vector, weight: $0.weight)
         }
-        return (QueryExpansion(terms: terms, strength: config.beta), weighted)
+        let opened = weighted.filter { $0.refindWeight >= config.floor }.compactMap { w in
+            w.entry.path.map { QueryExpansion.Opened(path: $0, weight: w.refindWeight) }
+        }
+        return (QueryExpansion(terms: terms, strength: config.beta, opened: opened, refind: config.refind), weighted)
     }
 
     /// Per hit of an explained search: its score without memory, memory's part, and each active entry's
@@ -61,15 +66,17 @@ extension MemoryModel {
     public static func explanations(_ hits: [SearchHit], weighted: [WeightedEntry], vectors: [Int64: [Float]], config: MemoryConfig)
         -> [MemoryExplanation]
     {
-        let active = weighted.filter { $0.weight >= config.floor }
+        let active = weighted.filter { $0.weight >= config.floor || $0.refindWeight >= config.floor }
         return hits.map { hit in
             let chunk = vectors[hit.chunkID] ?? []
             let base = hit.base ?? BaseScore(rank: nil, score: 0, semantic: 0, lexical: 0)
             return MemoryExplanation(
                 base: base, memoryScore: hit.score - base.score, rank: hit.rank,
                 contributions: active.map {
-                    MemoryExplanation.Contribution(entryID: $0.entry.id, text: $0.entry.text, weight: $0.weight,
-                                                   similarity: cosine($0.entry.vector, chunk))
+                    var c = MemoryExplanation.Contribution(entryID: $0.entry.id, text: $0.entry.text, weight: $0.weight,
+                                                           similarity: cosine($0.entry.vector, chunk))
+                    c.refound = $0.refindWeight >= config.floor && $0.entry.path == hit.path
+                    return c
                 })
         }
     }

@@ -71,6 +71,8 @@ public struct MemoryOutput: Encodable, Sendable {
         public let required_similarity: Double
         public let age_seconds: Double
         public let searches_since: Int
+        /// Opens only: how far the opened document rises to be found again (decay × re-finding guard; 0: not at all).
+        public let refind_weight: Double?
         public let active: Bool
         /// Why it is, or is not, in effect, in words.
         public let why: String
@@ -79,6 +81,8 @@ public struct MemoryOutput: Encodable, Sendable {
         public let entry: Int64
         public let weight: Double
         public let similarity: Double
+        /// The result is the document this entry opened, lifted to be found again.
+        public let refound: Bool
     }
     public struct Result: Encodable, Sendable {
         public let rank: Int
@@ -97,11 +101,11 @@ public struct MemoryOutput: Encodable, Sendable {
         entries = m.entries.map {
             Entry(id: $0.entry.id, kind: $0.entry.kind, text: $0.entry.text, path: $0.entry.path, weight: $0.weight, decay: $0.decay,
                   gate: $0.gate, similarity: $0.similarity, required_similarity: $0.requiredCosine(config), age_seconds: $0.ageSeconds, searches_since: $0.searchesSince,
-                  active: floor.contains($0.entry.id), why: $0.why(config))
+                  refind_weight: $0.entry.kind == "open" ? $0.refindWeight : nil, active: floor.contains($0.entry.id), why: $0.why(config))
         }
         results = m.explanations.map { e in
             Result(rank: e.rank, base_rank: e.base.rank, base_score: e.base.score, memory_score: e.memoryScore,
-                   contributions: e.contributions.map { Contribution(entry: $0.entryID, weight: $0.weight, similarity: $0.similarity) })
+                   contributions: e.contributions.map { Contribution(entry: $0.entryID, weight: $0.weight, similarity: $0.similarity, refound: $0.refound) })
         }
     }
 }
@@ -206,8 +210,9 @@ public struct SearchPrinter {
             if explain, let e = memory?.explanations[safe: i] {
                 let was = e.base.rank.map { "rank \($0)" } ?? "unranked"
                 Swift.print(style.dim(String(format: "    memory: base %.3f %+.3f → %@ → %d", e.base.score, e.memoryScore, was, e.rank)))
-                for c in e.contributions.sorted(by: { $0.weight > $1.weight }).prefix(3) {
-                    Swift.print(style.dim(String(format: "      w %.2f  sim %.2f  ", c.weight, c.similarity) + "\"\(TextStyle.safe(String(c.text.prefix(70))))\""))
+                for c in e.contributions.sorted(by: { ($0.refound ? 1 : 0, $0.weight) > ($1.refound ? 1 : 0, $1.weight) }).prefix(3) {
+                    Swift.print(style.dim(String(format: "      w %.2f  sim %.2f  ", c.weight, c.similarity) + (c.refound ? "opened before, found again  " : "")
+                                          + "\"\(TextStyle.safe(String(c.text.prefix(70))))\""))
                 }
             }
         }

@@ -67,6 +67,15 @@ struct MemoryTuning: ParsableArguments {
     @Option(help: "Weight of an opened result relative to a search (0…100).")
     var openWeight: Double?
 
+    @Option(help: "Re-finding δ: an opened result on topic rises by δ × its weight × the best score (0…10).")
+    var refind: Double?
+
+    @Option(help: "Re-finding guard threshold: an opened result is lifted once its own guard score, or its search's, is past it (-2…2).")
+    var refindTau: Double?
+
+    @Option(help: "Width of the re-finding guard's logistic step (0.001…1).")
+    var refindWidth: Double?
+
     func validate() throws {
         try Validate.finite(searchDecay, "--search-decay", in: 0...1)
         try Validate.finite(beta, "--beta", in: 0...100)
@@ -77,6 +86,9 @@ struct MemoryTuning: ParsableArguments {
         try Validate.finite(openTau, "--open-tau", in: -2...2)
         try Validate.finite(openMargin, "--open-margin", in: 0...2)
         try Validate.finite(gateWidth, "--gate-width", in: 0.001...1)
+        try Validate.finite(refind, "--refind", in: 0...10)
+        try Validate.finite(refindTau, "--refind-tau", in: -2...2)
+        try Validate.finite(refindWidth, "--refind-width", in: 0.001...1)
     }
 
     /// Flags over `config` (which holds the defaults, the config file and the environment).
@@ -94,6 +106,9 @@ struct MemoryTuning: ParsableArguments {
         if let openMargin { config.openMargin = openMargin }
         if let gateWidth { config.gateWidth = gateWidth }
         if let openWeight { config.openWeight = openWeight }
+        if let refind { config.refind = refind }
+        if let refindTau { config.refindTau = refindTau }
+        if let refindWidth { config.refindWidth = refindWidth }
     }
 }
 

@@ -192,6 +192,14 @@ public final class PostgresSearcher {
             q = request.vector ?? encoder.encode(text)
             lap("embed")
         }
+        // Opened documents to be found again, by id (a path that has left the index drops out).
+        var opened: [Int64: Double] = [:]
+        if expansion.refinds {
+            for o in expansion.opened {
+                if let d = try await store.document(path: o.path) { opened[d.id, default: 0] += o.weight }
+            }
+            lap("refind")
+        }
         var lexical0: DocumentScores = [:], terms: [(weight: Double, scores: DocumentScores)] = []
         if options.mode != .semantic {
             lexical0 = try await lexicalScores(text, options: options)
@@ -205,7 +213,7 @@ public final class PostgresSearcher {
         }
         var semantic: DocumentScores = [:], semantic0: DocumentScores = [:]
         if options.mode != .lexical {
-            var also = Set(lexical0.keys)
+            var also = Set(lexical0.keys).union(opened.keys)
             for t in terms { also.formUnion(t.scores.keys) }
             semantic = try await semanticScores(expanded ? Searcher.expand(q, expansion) : q, also: also, options: options)
             lap("semantic")
@@ -229,7 +237,8 @@ public final class PostgresSearcher {
             lap("filter")
         }
         let lexical = expanded ? Searcher.expandLexical(lexical0, terms: terms, strength: expansion.strength) : lexical0
-        let fused = Searcher.fuse(semantic: semantic, lexical: lexical, options: options)
+        var fused = Searcher.fuse(semantic: semantic, lexical: lexical, options: options)
+        Searcher.refind(&fused, opened: opened, strength: expansion.refind)
         var ranking = Ranking(top: Searcher.topDocuments(fused, limit: options.limit), semantic: semantic, lexical: lexical)
         if request.explain {
             let (s, l) = expanded ? (semantic0, lexical0) : (semantic, lexical)
