@@ -120,6 +120,13 @@ enum MemoryContract {
             // Newest first; each judged against the follow-up: the earlier search is on its topic.
             #expect(shown.entries.allSatisfy { $0.effective_weight != nil })
             #expect(shown.entries.last?.why.hasPrefix("in effect: on topic") == true)
+            // Its search being on the follow-up's topic, the opened document is lifted as one found again.
+            let again = try await search(store, followUp, file: file, memory: MemoryUse(record: false, explain: true))
+            let bread = folder.appendingPathComponent("bread.md").path
+            let hit = try #require(again.response.hits.firstIndex { $0.path == bread })
+            let lifted = try #require(again.memory?.explanations[hit])
+            #expect(lifted.contributions.contains { $0.refound }, "the opened document is lifted to be found again")
+            #expect(again.memory?.explanations.enumerated().allSatisfy { i, e in i == hit || !e.contributions.contains { $0.refound } } == true)
             _ = try await search(store, followUp, file: file, memory: MemoryUse())
             let report = try await store.with { s in
                     s.memoryFile = file
