@@ -106,7 +106,10 @@ public struct QueryExpansion: Sendable {
         (self.terms, self.strength, self.opened, self.refind) = (terms, strength, opened, refind)
     }
 
-    public var isEmpty: Bool { (terms.isEmpty || strength == 0) && !refinds }
+    public var isEmpty: Bool { !expandsQuery && !refinds }
+    /// Whether the query itself is expanded (its vector and its lexical scores); an expansion that only
+    /// lifts opened documents leaves both exactly as they are.
+    public var expandsQuery: Bool { !terms.isEmpty && strength != 0 }
     /// Whether any opened document is lifted.
     public var refinds: Bool { refind > 0 && !opened.isEmpty }
 }

@@ -101,7 +101,7 @@ public final class Searcher {
         if options.mode != .semantic {
             lexical0 = try timed("lexical") { try lexicalScores(request.text, options: options, allowed: allowed) }
             lexical = lexical0
-            if expanded {
+            if expansion.expandsQuery {
                 try timed("expansion_lexical") {
                     let terms = try expansion.terms.map {
                         (weight: $0.weight, scores: try lexicalScores($0.text, options: options, allowed: allowed, limit: Self.expansionShortlist))
@@ -117,7 +117,7 @@ public final class Searcher {
         var q: [Float] = []
         if options.mode != .lexical {
             q = timed("embed") { request.vector ?? encoder.encode(request.text) }
-            queryVector = expanded ? Self.expand(q, expansion) : q
+            queryVector = expansion.expandsQuery ? Self.expand(q, expansion) : q
             semantic = try timed("semantic") {
                 try semanticScores(queryVector, also: Set(lexical.keys).union(opened.keys), options: options, allowed: allowed)
             }

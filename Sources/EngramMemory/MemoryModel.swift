@@ -140,7 +140,7 @@ extension WeightedEntry {
                 + " (\(MemoryModel.fadeCause(ageSeconds: ageSeconds, searchesSince: searchesSince, config: config)))"
         }
         let refound = refindWeight >= config.floor
-        let lifted = refound ? String(format: "; the opened document rises to be found again (at %.0f %%: this passage or the search it was opened from is near this query)", refindGate * 100) : ""
+        let lifted = refound ? String(format: "; the opened document, wherever this search can return it, rises to be found again (at %.0f %%: this passage or the search it was opened from is near this query)", refindGate * 100) : ""
         if weight >= config.floor {
             if gate < 0.5 {
                 return String(format: "in effect: near the topic (cosine %.2f to this query, %.2f short of the %.2f the guard asks%@), "
@@ -151,8 +151,8 @@ extension WeightedEntry {
                           similarity, similarity - needed, needed, against, age, since, lifted)
         }
         if refound {
-            return String(format: "in effect as an open only: the opened document rises to be found again (at %.0f %%: this passage or the search "
-                          + "it was opened from is near this query); the passage itself is off topic (cosine %.2f, %.2f short of the %.2f the guard asks%@), %@ old, %@",
+            return String(format: "in effect as an open only: the opened document, wherever this search can return it, rises to be found again "
+                          + "(at %.0f %%: this passage or the search it was opened from is near this query); the passage itself is off topic (cosine %.2f, %.2f short of the %.2f the guard asks%@), %@ old, %@",
                           refindGate * 100, similarity, max(0, needed - similarity), needed, against, age, since)
         }
         return String(format: "off topic: cosine %.2f to this query, %.2f short of the %.2f the guard asks%@",

@@ -11,7 +11,8 @@ public struct MemoryExplanation: Sendable {
         public let weight: Double
         /// Cosine between the entry and the result's best chunk.
         public let similarity: Double
-        /// The result is the document this entry opened, lifted to be found again by `refindWeight`.
+        /// The result is the document this entry opened, lifted to be found again (`weight` is then the
+        /// entry's re-finding weight).
         public var refound = false
     }
     /// The result without memory: its rank (nil when it was not ranked at all), score and score parts.
@@ -73,9 +74,12 @@ extension MemoryModel {
             return MemoryExplanation(
                 base: base, memoryScore: hit.score - base.score, rank: hit.rank,
                 contributions: active.map {
-                    var c = MemoryExplanation.Contribution(entryID: $0.entry.id, text: $0.entry.text, weight: $0.weight,
+                    // The hit is the opened document itself: what moved it is the lift, so its weight is shown.
+                    let refound = $0.refindWeight >= config.floor && $0.entry.path == hit.path
+                    var c = MemoryExplanation.Contribution(entryID: $0.entry.id, text: $0.entry.text,
+                                                           weight: refound ? $0.refindWeight : $0.weight,
                                                            similarity: cosine($0.entry.vector, chunk))
-                    c.refound = $0.refindWeight >= config.floor && $0.entry.path == hit.path
+                    c.refound = refound
                     return c
                 })
         }

@@ -81,7 +81,8 @@ public struct MemoryOutput: Encodable, Sendable {
         public let entry: Int64
         public let weight: Double
         public let similarity: Double
-        /// The result is the document this entry opened, lifted to be found again.
+        /// The result is the document this entry opened, lifted to be found again (`weight` is then the
+        /// entry's `refind_weight`).
         public let refound: Bool
     }
     public struct Result: Encodable, Sendable {

@@ -145,8 +145,9 @@ public struct ReportBuilder {
                           score: hit.score, semantic: e.base.semantic, lexical: e.base.lexical, memory: e.memoryScore,
                           cosine: hit.semantic, bm25: hit.lexical)
         }
-        let entries = m.active.sorted { $0.weight > $1.weight }.map {
-            Report.Entry(id: $0.entry.id, kind: $0.entry.kind, text: $0.entry.text, weight: $0.weight,
+        // An open in effect only through its lift weighs what it lifts.
+        let entries = m.active.sorted { max($0.weight, $0.refindWeight) > max($1.weight, $1.refindWeight) }.map {
+            Report.Entry(id: $0.entry.id, kind: $0.entry.kind, text: $0.entry.text, weight: max($0.weight, $0.refindWeight),
                          age_seconds: $0.ageSeconds, searches_since: $0.searchesSince)
         }
         let top3 = Array(results.prefix(3).map(\.path)) != Array(baseline.prefix(3).map(\.path))

@@ -161,7 +161,8 @@ public final class PostgresSearcher {
         guard let k = try await approximateCandidates() else { return try await exactSemanticScores(q) }
         var semantic = try await approximateSemanticScores(q, candidates: k)
         let missing = also.filter { semantic[$0] == nil }
-        if !missing.isEmpty && options.mode == .hybrid {
+        // The lexical side's documents (hybrid) and opened documents to lift (any mode) need their cosine.
+        if !missing.isEmpty {
             for (d, s) in try await exactSemanticScores(q, documents: Array(missing)) { semantic[d] = s }
         }
         return semantic
@@ -204,7 +205,7 @@ public final class PostgresSearcher {
         if options.mode != .semantic {
             lexical0 = try await lexicalScores(text, options: options)
             lap("lexical")
-            if expanded {
+            if expansion.expandsQuery {
                 for term in expansion.terms {
                     terms.append((weight: term.weight, scores: try await lexicalScores(term.text, options: options, limit: Searcher.expansionShortlist)))
                 }
@@ -215,7 +216,7 @@ public final class PostgresSearcher {
         if options.mode != .lexical {
             var also = Set(lexical0.keys).union(opened.keys)
             for t in terms { also.formUnion(t.scores.keys) }
-            semantic = try await semanticScores(expanded ? Searcher.expand(q, expansion) : q, also: also, options: options)
+            semantic = try await semanticScores(expansion.expandsQuery ? Searcher.expand(q, expansion) : q, also: also, options: options)
             lap("semantic")
             if expanded && request.explain {
                 semantic0 = try await semanticScores(q, also: Set(lexical0.keys), options: options)

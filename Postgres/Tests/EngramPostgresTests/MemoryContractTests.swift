@@ -120,10 +120,19 @@ enum MemoryContract {
             // Newest first; each judged against the follow-up: the earlier search is on its topic.
             #expect(shown.entries.allSatisfy { $0.effective_weight != nil })
             #expect(shown.entries.last?.why.hasPrefix("in effect: on topic") == true)
-            // Its search being on the follow-up's topic, the opened document is lifted as one found again.
+            // Its search being on the follow-up's topic, the opened document is lifted as one found again:
+            // by refind × its weight × the best score, against the same search without the lift.
             let again = try await search(store, followUp, file: file, memory: MemoryUse(record: false, explain: true))
+            var noLift = file
+            noLift.config.refind = 0
+            let unlifted = try await search(store, followUp, file: noLift, memory: MemoryUse(record: false))
             let bread = folder.appendingPathComponent("bread.md").path
             let hit = try #require(again.response.hits.firstIndex { $0.path == bread })
+            let before = try #require(unlifted.response.hits.first { $0.path == bread })
+            let open = try #require(again.memory?.entries.first { $0.entry.kind == "open" })
+            let best = try #require(unlifted.response.hits.first?.score)
+            #expect(open.refindWeight > 0.5)
+            #expect(abs(again.response.hits[hit].score - (before.score + file.config.refind * open.refindWeight * best)) < 1e-6)
             let lifted = try #require(again.memory?.explanations[hit])
             #expect(lifted.contributions.contains { $0.refound }, "the opened document is lifted to be found again")
             #expect(again.memory?.explanations.enumerated().allSatisfy { i, e in i == hit || !e.contributions.contains { $0.refound } } == true)
