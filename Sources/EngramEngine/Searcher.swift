@@ -121,7 +121,7 @@ public final class Searcher {
             semantic = try timed("semantic") {
                 try semanticScores(queryVector, also: Set(lexical.keys).union(opened.keys), options: options, allowed: allowed)
             }
-            semantic0 = expanded && request.explain
+            semantic0 = expansion.expandsQuery && request.explain
                 ? try timed("base") { try semanticScores(q, also: Set(lexical0.keys), options: options, allowed: allowed) } : semantic
         }
         // 3. Fusion and the top documents.

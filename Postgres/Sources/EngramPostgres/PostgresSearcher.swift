@@ -218,7 +218,7 @@ public final class PostgresSearcher {
             for t in terms { also.formUnion(t.scores.keys) }
             semantic = try await semanticScores(expansion.expandsQuery ? Searcher.expand(q, expansion) : q, also: also, options: options)
             lap("semantic")
-            if expanded && request.explain {
+            if expansion.expandsQuery && request.explain {
                 semantic0 = try await semanticScores(q, also: Set(lexical0.keys), options: options)
                 lap("base")
             } else {
