@@ -92,8 +92,12 @@ import Testing
         strong.beta = 8
         var absolute = MemoryConfig()
         (absolute.margin, absolute.openMargin, absolute.tau, absolute.openTau) = (0, 0, 0.6, 0.6)
+        // Same guard and terms, no lift: only the opened documents lifted differ, and the shared rankings
+        // must tell them apart.
+        var noLift = MemoryConfig()
+        noLift.refind = 0
         // Same guard, different strength: the entries in effect are the same, the rankings are not.
-        let configs = [MemoryConfig(), strong, absolute]
+        let configs = [MemoryConfig(), strong, absolute, noLift]
         let swept = try evaluator.evaluate(sessions, configs: configs, clicks: true)
         for (config, report) in zip(configs, swept) {
             let alone = try evaluator.evaluate(sessions, config: config, clicks: true)
@@ -103,5 +107,6 @@ import Testing
             }
         }
         #expect(swept[0].kinds["drilldown"]!.memory != swept[1].kinds["drilldown"]!.memory, "β changes the ranking")
+        #expect(swept[0].kinds["drilldown"]!.memory > swept[3].kinds["drilldown"]!.memory, "re-finding lifts drilldowns with opens")
     }
 }
