@@ -39,10 +39,13 @@ public struct MemoryConfig: Sendable, Equatable {
     public var refind = 0.6
     /// The re-finding guard's threshold, on the guard's scale (``MemoryModel/refindGate``): below the
     /// expansion's τ, since a wrongly lifted document costs one place, not the topic.
-    public var refindTau = 0.22
+    public var refindTau = 0.18
     /// Width of the re-finding guard's step: sharp, so that an open well short of `refindTau` lifts nothing
     /// (at 0.05, collisions at guard scores 0.03–0.18 lifted their opened documents: npl collide −2.4 %).
     public var refindWidth = 0.01
+    /// ι: an opened passage counts in the expansion at least ι × its re-finding verdict: the search it was
+    /// opened from vouches for it, as it does for the lift.
+    public var openInherit = 0.5
 
     /// Width of the guard's logistic step: 0.05 turns "off topic" into "on topic" over about ±0.1 of score.
     public var gateWidth = 0.05

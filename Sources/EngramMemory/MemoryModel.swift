@@ -14,8 +14,11 @@ public struct WeightedEntry: Sendable {
     public let threshold: Double
     /// The query's reference chunk cosine the score was calibrated with (nil: none was known).
     public let reference: Double?
-    /// The guard's verdict in [0, 1].
-    public let gate: Double
+    /// The guard's verdict in [0, 1] (for an open, at least `openInherit` × its re-finding verdict).
+    public var gate: Double
+    /// Opens only: the gate is the one its search vouches for (`openInherit` × the re-finding verdict),
+    /// not its passage's own.
+    public var inherited = false
     /// decay × gate: what the entry contributes.
     public var weight: Double { decay * gate }
     /// Opens only: the re-finding guard's verdict in [0, 1] (``MemoryModel/refindGate``), 0 for searches.
@@ -103,6 +106,10 @@ public enum MemoryModel {
             guard w.entry.kind == "open" else { return w }
             var w = w
             w.refindGate = refindGate(open: w.score, search: searchScore[w.entry.sequence], config: config)
+            if config.openInherit * w.refindGate > w.gate {
+                w.gate = config.openInherit * w.refindGate
+                w.inherited = true
+            }
             return w
         }
     }
@@ -142,6 +149,11 @@ extension WeightedEntry {
         let refound = refindWeight >= config.floor
         let lifted = refound ? String(format: "; the opened document, wherever this search can return it, rises to be found again (at %.0f %%: this passage or the search it was opened from is near this query)", refindGate * 100) : ""
         if weight >= config.floor {
+            if inherited {
+                return String(format: "in effect through the search it was opened from, which is near this query: counted at %.0f %% of its weight "
+                              + "(the passage itself: cosine %.2f to this query, %.2f short of the %.2f the guard asks%@), %@ old, %@%@",
+                              gate * 100, similarity, max(0, needed - similarity), needed, against, age, since, lifted)
+            }
             if gate < 0.5 {
                 return String(format: "in effect: near the topic (cosine %.2f to this query, %.2f short of the %.2f the guard asks%@), "
                               + "counted at %.0f %% of its weight, %@ old, %@%@",

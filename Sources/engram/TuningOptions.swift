@@ -76,6 +76,9 @@ struct MemoryTuning: ParsableArguments {
     @Option(help: "Width of the re-finding guard's logistic step (0.001…1).")
     var refindWidth: Double?
 
+    @Option(help: "An opened result counts in the expansion at least this × its re-finding guard's verdict (0…1).")
+    var openInherit: Double?
+
     func validate() throws {
         try Validate.finite(searchDecay, "--search-decay", in: 0...1)
         try Validate.finite(beta, "--beta", in: 0...100)
@@ -89,6 +92,7 @@ struct MemoryTuning: ParsableArguments {
         try Validate.finite(refind, "--refind", in: 0...10)
         try Validate.finite(refindTau, "--refind-tau", in: -2...2)
         try Validate.finite(refindWidth, "--refind-width", in: 0.001...1)
+        try Validate.finite(openInherit, "--open-inherit", in: 0...1)
     }
 
     /// Flags over `config` (which holds the defaults, the config file and the environment).
@@ -109,6 +113,7 @@ struct MemoryTuning: ParsableArguments {
         if let refind { config.refind = refind }
         if let refindTau { config.refindTau = refindTau }
         if let refindWidth { config.refindWidth = refindWidth }
+        if let openInherit { config.openInherit = openInherit }
     }
 }
 

@@ -27,7 +27,7 @@ import Testing
     @Test func anOpenIsJudgedByTheBetterOfItsPassageAndTheSearchItCameFrom() {
         var c = MemoryConfig()
         (c.margin, c.openMargin, c.tau, c.openTau) = (0, 0, 0.7, 0.7)
-        (c.refind, c.refindTau) = (0.5, 0.4)
+        (c.refind, c.refindTau, c.openInherit) = (0.5, 0.4, 0)
         let stats = QueryStatistics(topCosines: [0.5])
         // The search (sequence 0) is near the new query; the passage opened from it is not.
         let entries = [entry(1, kind: "query", cosine: 0.6, sequence: 0),
@@ -45,9 +45,19 @@ import Testing
         #expect(expansion.opened.map(\.path) == ["/a"])
         #expect(expansion.refind == 0.5)
 
+        // With ι, the passage counts in the expansion too, at ι × what its search vouches for.
+        c.openInherit = 0.5
+        let vouched = MemoryModel.weigh(entries, query: [1, 0], statistics: stats, now: 0, searches: 6, config: c)
+        #expect(vouched[1].inherited && abs(vouched[1].gate - 0.5 * vouched[1].refindGate) < 1e-12)
+        #expect(!vouched[2].inherited && vouched[2].gate == w[2].gate, "no search to vouch: its own gate")
+        #expect(vouched[1].why(c).hasPrefix("in effect through the search it was opened from, which is near this query: counted at 50 %"),
+                "\(vouched[1].why(c))")
+        let terms = MemoryModel.expansion(entries, query: [1, 0], statistics: stats, now: 0, searches: 6, config: c).expansion.terms
+        #expect(terms.contains { $0.text == "e2" } && !terms.contains { $0.text == "e3" })
+
         c.refind = 0
         let off = MemoryModel.weigh(entries, query: [1, 0], statistics: stats, now: 0, searches: 6, config: c)
-        #expect(off.allSatisfy { $0.refindGate == 0 })
+        #expect(off.allSatisfy { $0.refindGate == 0 && !$0.inherited })
         #expect(MemoryModel.expansion(entries, query: [1, 0], statistics: stats, now: 0, searches: 6, config: c).expansion.opened.isEmpty)
     }
 
