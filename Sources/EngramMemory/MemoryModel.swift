@@ -98,18 +98,20 @@ public enum MemoryModel {
                 gate: gate(score: score, threshold: threshold, config: config), ageSeconds: now - e.at,
                 searchesSince: max(0, searches - e.sequence - 1))
         }
-        guard config.refind > 0 else { return weighed }
+        guard config.refind > 0 || config.openInherit > 0 else { return weighed }
         // An open's search is the search entry recorded with the same sequence number.
         var searchScore: [Int: Double] = [:]
         for w in weighed where w.entry.kind == "query" { searchScore[w.entry.sequence] = w.score }
         return weighed.map { w in
             guard w.entry.kind == "open" else { return w }
             var w = w
-            w.refindGate = refindGate(open: w.score, search: searchScore[w.entry.sequence], config: config)
-            if config.openInherit * w.refindGate > w.gate {
-                w.gate = config.openInherit * w.refindGate
+            let verdict = refindGate(open: w.score, search: searchScore[w.entry.sequence], config: config)
+            if config.openInherit * verdict > w.gate {
+                w.gate = config.openInherit * verdict
                 w.inherited = true
             }
+            // With δ 0 nothing is lifted, and nothing says it is.
+            w.refindGate = config.refind > 0 ? verdict : 0
             return w
         }
     }

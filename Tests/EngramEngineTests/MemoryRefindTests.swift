@@ -55,7 +55,12 @@ import Testing
         let terms = MemoryModel.expansion(entries, query: [1, 0], statistics: stats, now: 0, searches: 6, config: c).expansion.terms
         #expect(terms.contains { $0.text == "e2" } && !terms.contains { $0.text == "e3" })
 
+        // δ 0: nothing is lifted, while the search still vouches for its passage in the expansion.
         c.refind = 0
+        let unlifted = MemoryModel.weigh(entries, query: [1, 0], statistics: stats, now: 0, searches: 6, config: c)
+        #expect(unlifted.allSatisfy { $0.refindGate == 0 })
+        #expect(unlifted[1].inherited && abs(unlifted[1].gate - vouched[1].gate) < 1e-12)
+        c.openInherit = 0
         let off = MemoryModel.weigh(entries, query: [1, 0], statistics: stats, now: 0, searches: 6, config: c)
         #expect(off.allSatisfy { $0.refindGate == 0 && !$0.inherited })
         #expect(MemoryModel.expansion(entries, query: [1, 0], statistics: stats, now: 0, searches: 6, config: c).expansion.opened.isEmpty)
@@ -102,9 +107,9 @@ import Testing
         #expect((refound[0].first?["entry"] as? NSNumber)?.int64Value == openID)
         #expect(refound.dropFirst().allSatisfy { $0.isEmpty }, "only the opened page is claimed as found again")
 
-        // Without the lift the same memory leaves the page where the expansion puts it, and a filter
-        // that excludes the page keeps it out.
-        let unlifted = names(try search("the moon", index, at + ["--refind", "0"]))
+        // Without re-finding (no lift, no vouching for the passage) the same memory leaves the page where
+        // the expansion puts it, and a filter that excludes the page keeps it out.
+        let unlifted = names(try search("the moon", index, at + ["--refind", "0", "--open-inherit", "0"]))
         #expect(unlifted.firstIndex(of: "solar-system.html")! > 0, "\(unlifted)")
         let filtered = names(try search("the moon", index, at + ["--refind", "2", "--refind-tau=-2", "--path", "*.md"]))
         #expect(!filtered.contains("solar-system.html") && !filtered.isEmpty)

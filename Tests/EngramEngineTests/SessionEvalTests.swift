@@ -92,10 +92,9 @@ import Testing
         strong.beta = 8
         var absolute = MemoryConfig()
         (absolute.margin, absolute.openMargin, absolute.tau, absolute.openTau) = (0, 0, 0.6, 0.6)
-        // Same guard and terms, no lift: only the opened documents lifted differ, and the shared rankings
-        // must tell them apart.
+        // No re-finding: neither the lift nor the search vouching for its opened passage.
         var noLift = MemoryConfig()
-        noLift.refind = 0
+        (noLift.refind, noLift.openInherit) = (0, 0)
         // Same guard, different strength: the entries in effect are the same, the rankings are not.
         let configs = [MemoryConfig(), strong, absolute, noLift]
         let swept = try evaluator.evaluate(sessions, configs: configs, clicks: true)
@@ -107,6 +106,6 @@ import Testing
             }
         }
         #expect(swept[0].kinds["drilldown"]!.memory != swept[1].kinds["drilldown"]!.memory, "β changes the ranking")
-        #expect(swept[0].kinds["drilldown"]!.memory > swept[3].kinds["drilldown"]!.memory, "re-finding lifts drilldowns with opens")
+        #expect(swept[0].kinds["drilldown"]!.memory > swept[3].kinds["drilldown"]!.memory, "re-finding raises drilldowns with opens")
     }
 }
