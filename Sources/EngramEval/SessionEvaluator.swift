@@ -123,6 +123,7 @@ public struct SessionEvaluator {
         typealias Sums = [String: (n: Int, memory: Double, baseline: Double, full: Double, concat: Double)]
         var sums = [Sums](repeating: [:], count: configs.count)
         var opens = [Int](repeating: 0, count: configs.count)
+        let chunks = try searcher.chunkCount()
         for s in sessions {
             let now = Self.parse(s.at)
             let baseline = try searcher.rank(s.query, vector: vectors[s.query], options: options).map(\.path)
@@ -133,7 +134,8 @@ public struct SessionEvaluator {
             var statistics: [String: QueryStatistics] = [:]
             func stats(_ text: String) throws -> QueryStatistics {
                 if let st = statistics[text] { return st }
-                let st = QueryStatistics(topCosines: try searcher.topCosines(vectors[text]!, k: QueryStatistics.depth).map(Double.init))
+                let st = QueryStatistics(topCosines: try searcher.topCosines(vectors[text]!, k: QueryStatistics.depth).map(Double.init),
+                                         chunkCount: chunks)
                 statistics[text] = st
                 return st
             }

@@ -19,13 +19,21 @@ public struct MemoryConfig: Sendable, Equatable {
     public var beta = 4.0
     /// Topic guard: an entry counts in full when its guard score (``MemoryModel/guardScore``) is well above
     /// `tau`. The score is the entry's cosine to the query minus `margin` × the cosine of the query's
-    /// `referenceRank`-th best chunk in the index: how close the entry comes to the query, against how
-    /// close the index comes.
-    public var tau = 0.28
+    /// reference chunk: its best chunk in a thousand (`referenceShare`). How close the entry comes to the
+    /// query, against how close the index comes; a share rather than a fixed rank, because the best of n
+    /// cosines rises with n, and against the best chunk a small index let through what a large one kept out.
+    public var tau = 0.18
     /// μ: how much of the query's reference chunk cosine the guard subtracts (0: an absolute cosine threshold).
-    public var margin = 0.75
-    /// The reference chunk: the query's `referenceRank`-th best chunk in the index (1: the best).
+    public var margin = 1.0
+    /// The reference chunk by rank: the query's `referenceRank`-th best chunk in the index (1: the best),
+    /// read when the share is 0.
     public var referenceRank = 1
+    /// The reference chunk as a share of the index's chunks (0.001: the query's best in a thousand; 0: use
+    /// `referenceRank`). ``QueryStatistics/referenceRank(_:open:)``.
+    public var referenceShare = 0.001
+    /// The same for an opened passage (0: `referenceRank`). An opened passage is a chunk of the index, so
+    /// it is judged against the query's best chunk itself.
+    public var openReferenceShare = 0.0
     /// The guard for an opened result, on the same scale: its cosine to the query minus `openMargin` × the
     /// query's best chunk cosine, past `openTau`. An opened passage is a chunk of the index, so at
     /// `openMargin` 1 the score is how far it falls short of the query's best chunk.
@@ -39,7 +47,7 @@ public struct MemoryConfig: Sendable, Equatable {
     public var refind = 0.6
     /// The re-finding guard's threshold, on the guard's scale (``MemoryModel/refindGate``): below the
     /// expansion's τ, since a wrongly lifted document costs one place, not the topic.
-    public var refindTau = 0.18
+    public var refindTau = 0.14
     /// Width of the re-finding guard's step: sharp, so that an open well short of `refindTau` lifts nothing
     /// (at 0.05, collisions at guard scores 0.03–0.18 lifted their opened documents: npl collide −2.4 %).
     public var refindWidth = 0.01

@@ -14,6 +14,8 @@ public struct WeightedEntry: Sendable {
     public let threshold: Double
     /// The query's reference chunk cosine the score was calibrated with (nil: none was known).
     public let reference: Double?
+    /// The reference chunk's rank among the query's best chunks (1: the best).
+    public var referenceRank = 1
     /// The guard's verdict in [0, 1] (for an open, at least `openInherit` × its re-finding verdict).
     public var gate: Double
     /// Opens only: the gate is the one its search vouches for (`openInherit` × the re-finding verdict),
@@ -63,7 +65,7 @@ public enum MemoryModel {
     {
         let open = kind == "open"
         let mu = open ? config.openMargin : config.margin
-        let reference = statistics?.cosine(atRank: config.referenceRank) ?? 0
+        let reference = statistics?.reference(config, open: open) ?? 0
         return (similarity - mu * reference, open ? config.openTau : config.tau)
     }
 
@@ -94,8 +96,9 @@ public enum MemoryModel {
             let (score, threshold) = guardScore(similarity: similarity, kind: e.kind, statistics: statistics, config: config)
             return WeightedEntry(
                 entry: e, decay: decay(entry: e, now: now, searches: searches, config: config), similarity: similarity,
-                score: score, threshold: threshold, reference: statistics.map { $0.cosine(atRank: config.referenceRank) },
-                gate: gate(score: score, threshold: threshold, config: config), ageSeconds: now - e.at,
+                score: score, threshold: threshold, reference: statistics.map { $0.reference(config, open: e.kind == "open") },
+                referenceRank: statistics?.referenceRank(config, open: e.kind == "open") ?? 1, gate: gate(score: score, threshold: threshold, config: config),
+                ageSeconds: now - e.at,
                 searchesSince: max(0, searches - e.sequence - 1))
         }
         guard config.refind > 0 || config.openInherit > 0 else { return weighed }
@@ -140,8 +143,8 @@ extension WeightedEntry {
         let since = searchesSince == 1 ? "1 search since" : "\(searchesSince) searches since"
         let needed = requiredCosine(config)
         let against = reference.map {
-            config.referenceRank == 1 ? String(format: "; the index's best passage for this query is at %.2f", $0)
-                : String(format: "; the index's %@ best passage for this query is at %.2f", MemoryModel.ordinal(config.referenceRank), $0)
+            referenceRank == 1 ? String(format: "; the index's best passage for this query is at %.2f", $0)
+                : String(format: "; the index's %@ best passage for this query is at %.2f", MemoryModel.ordinal(referenceRank), $0)
         } ?? ""
         if decay < config.floor {
             let left = pow(2, -max(0, ageSeconds) / config.halfLife) * pow(config.searchDecay, Double(searchesSince))

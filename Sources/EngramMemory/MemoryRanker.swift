@@ -112,7 +112,7 @@ public struct MemoryRanker {
     /// What the index shows for the query `q`, for the guard: its best chunks' cosines (through the graph at
     /// scale). A caller that already has them passes them to `search` instead.
     public func statistics(_ q: [Float]) throws -> QueryStatistics {
-        QueryStatistics(topCosines: try searcher.topCosines(q, k: QueryStatistics.depth).map(Double.init))
+        QueryStatistics(topCosines: try searcher.topCosines(q, k: QueryStatistics.depth).map(Double.init), chunkCount: try searcher.chunkCount())
     }
 
     public func search(

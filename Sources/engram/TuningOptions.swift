@@ -37,7 +37,7 @@ struct RankingOptions: ParsableArguments {
     }
 }
 
-/// Memory's tuning knobs (defaults are the measured best, docs/memory.md): visible on `eval sessions`,
+/// Memory's tuning knobs (defaults are chosen leave one collection out, docs/research.md): visible on `eval sessions`,
 /// hidden on `search`.
 struct MemoryTuning: ParsableArguments {
     @Option(help: "Weight factor per later search (0…1).")
@@ -46,14 +46,20 @@ struct MemoryTuning: ParsableArguments {
     @Option(help: "Memory strength β (0…100).")
     var beta: Double?
 
-    @Option(help: "Topic guard threshold τ: an entry counts once its cosine to the query, less μ × the query's best chunk cosine, is past τ (-2…2).")
+    @Option(help: "Topic guard threshold τ: an entry counts once its cosine to the query, less μ × the query's reference chunk cosine, is past τ (-2…2).")
     var tau: Double?
 
-    @Option(help: "Guard margin μ: the guard judges the cosine to the query minus μ × the query's best chunk cosine (0…2).")
+    @Option(help: "Guard margin μ: the guard judges the cosine to the query minus μ × the query's reference chunk cosine (0…2).")
     var margin: Double?
 
-    @Option(help: "Guard reference: the query's N-th best chunk, whose cosine the margin subtracts (1…200).")
+    @Option(help: "Guard reference: the query's N-th best chunk, whose cosine the margin subtracts; given alone, it replaces both shares (1…200).")
     var referenceRank: Int?
+
+    @Option(help: "Guard reference as a share of the index's chunks (default 0.001: the query's best chunk in a thousand; 0: use --reference-rank) (0…0.1).")
+    var referenceShare: Double?
+
+    @Option(help: "The same for an opened result (default 0: use --reference-rank, the best chunk) (0…0.1).")
+    var openReferenceShare: Double?
 
     @Option(help: "Guard threshold for an opened result (-2…2).")
     var openTau: Double?
@@ -86,6 +92,8 @@ struct MemoryTuning: ParsableArguments {
         try Validate.finite(openWeight, "--open-weight", in: 0...100)
         try Validate.finite(margin, "--margin", in: 0...2)
         try Validate.finite(referenceRank.map(Double.init), "--reference-rank", in: 1...Double(QueryStatistics.depth))
+        try Validate.finite(referenceShare, "--reference-share", in: 0...0.1)
+        try Validate.finite(openReferenceShare, "--open-reference-share", in: 0...0.1)
         try Validate.finite(openTau, "--open-tau", in: -2...2)
         try Validate.finite(openMargin, "--open-margin", in: 0...2)
         try Validate.finite(gateWidth, "--gate-width", in: 0.001...1)
@@ -105,7 +113,10 @@ struct MemoryTuning: ParsableArguments {
         if let beta { config.beta = beta }
         if let tau { config.tau = tau }
         if let margin { config.margin = margin }
-        if let referenceRank { config.referenceRank = referenceRank }
+        // A rank given alone means that rank, not a share of the index.
+        if let referenceRank { (config.referenceRank, config.referenceShare, config.openReferenceShare) = (referenceRank, 0, 0) }
+        if let referenceShare { config.referenceShare = referenceShare }
+        if let openReferenceShare { config.openReferenceShare = openReferenceShare }
         if let openTau { config.openTau = openTau }
         if let openMargin { config.openMargin = openMargin }
         if let gateWidth { config.gateWidth = gateWidth }

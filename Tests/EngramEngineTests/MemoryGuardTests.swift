@@ -66,12 +66,46 @@ import Testing
     @Test func theReferenceCanBeALowerRankedChunk() {
         var c = MemoryConfig()
         c.margin = 1
-        c.referenceRank = 3
+        (c.referenceRank, c.referenceShare) = (3, 0)
         c.tau = 0
         let stats = QueryStatistics(topCosines: [0.9, 0.7, 0.6, 0.5])
         let w = MemoryModel.weigh([entry(1, vector: at(0.65))], query: [1, 0], statistics: stats, now: 0, searches: 1, config: c)[0]
         #expect(abs(w.score - 0.05) < 1e-6 && w.reference == 0.6)
         #expect(w.why(c).contains("the index's 3rd best passage for this query is at 0.60"), "\(w.why(c))")
+    }
+
+    @Test func aShareOfTheIndexPicksTheReferenceByTheIndexSize() {
+        var c = MemoryConfig()
+        c.referenceShare = 0.002
+        let cosines = (0..<QueryStatistics.depth).map { 0.9 - Double($0) * 0.001 }
+        // 0.002 of 1,985 chunks is 3.97: the 4th best; of 500, one chunk; of a million, past the shortlist's depth.
+        #expect(QueryStatistics(topCosines: cosines, chunkCount: 1_985).referenceRank(c) == 4)
+        #expect(QueryStatistics(topCosines: cosines, chunkCount: 500).referenceRank(c) == 1)
+        #expect(QueryStatistics(topCosines: cosines, chunkCount: 1_000_000).referenceRank(c) == QueryStatistics.depth)
+        // Without a count the shortlist is the whole index.
+        #expect(QueryStatistics(topCosines: cosines).chunkCount == QueryStatistics.depth)
+        // An opened passage has a reference of its own: without a share, the rank.
+        #expect(QueryStatistics(topCosines: cosines, chunkCount: 1_985).referenceRank(c, open: true) == 1)
+        c.openReferenceShare = 0.001
+        #expect(QueryStatistics(topCosines: cosines, chunkCount: 1_985).referenceRank(c, open: true) == 2)
+        c.referenceShare = 0
+        c.referenceRank = 5
+        #expect(QueryStatistics(topCosines: cosines, chunkCount: 1_000_000).referenceRank(c) == 5)
+    }
+
+    @Test func theSameEntryPassesInASmallIndexAsInALargeOneWithTheSameShare() {
+        var c = MemoryConfig()
+        (c.margin, c.tau, c.referenceShare) = (1, 0.1, 0.01)
+        // Both indexes show the query the same distribution: the larger just has more of the best chunks.
+        let small = QueryStatistics(topCosines: [0.8, 0.6, 0.5, 0.45], chunkCount: 100)
+        let large = QueryStatistics(topCosines: [0.8, 0.75, 0.7, 0.65, 0.62, 0.6, 0.58, 0.55, 0.52, 0.5], chunkCount: 1_000)
+        let e = entry(1, vector: at(0.62))
+        let s = MemoryModel.weigh([e], query: [1, 0], statistics: small, now: 0, searches: 1, config: c)[0]
+        let l = MemoryModel.weigh([e], query: [1, 0], statistics: large, now: 0, searches: 1, config: c)[0]
+        // The 1 in 100 best cosine is 0.8 in the first and 0.5 (the 10th of 1,000) in the second.
+        #expect(s.reference == 0.8 && l.reference == 0.5)
+        #expect(l.referenceRank == 10 && l.why(c).contains("the index's 10th best passage for this query is at 0.50"), "\(l.why(c))")
+        #expect(s.gate < 0.5 && l.gate > 0.5)
     }
 
     @Test func anOpenedResultFadesAtTheSameAgeAsAQuery() {

@@ -8,9 +8,10 @@ import Foundation
 /// from pgvector, the expansion goes into this store's pipeline, and the explanations read the hits'
 /// vectors from the server.
 extension PostgresSearcher {
-    /// What the index shows for the query `q`, for the guard: its best chunks' cosines.
+    /// What the index shows for the query `q`, for the guard: its best chunks' cosines, and how many chunks
+    /// there are (the count BM25 reads once per searcher).
     public func statistics(_ q: [Float]) async throws -> QueryStatistics {
-        QueryStatistics(topCosines: try await topCosines(q, k: QueryStatistics.depth))
+        QueryStatistics(topCosines: try await topCosines(q, k: QueryStatistics.depth), chunkCount: Int(try await lexicalStats().chunks))
     }
 
     /// A search re-ranked with the remembered `entries` (as of `now`, after `searches` searches).
