@@ -3,7 +3,10 @@
 of `engram eval sessions DIR --details FILE` and prints, per collection:
 
 1. AUC of guard features for drilldown vs collide and for related vs collide (0.5 = no better than chance);
-2. an agreement re-rank with no guard: the target's base top 100 re-scored as base + λ · (the history
+2. whether a guard's threshold carries over: set on five collections so that it lets through at most 8 %
+   of each one's collisions and switches, the share of the sixth's drilldowns (and collisions) let through,
+   for the reference chunk by rank and as a share of the index;
+3. an agreement re-rank with no guard: the target's base top 100 re-scored as base + λ · (the history
    entry's own base score), relative nDCG@10 change per kind.
 
 Only single-search sessions (drilldown, switch, collide, related) are used. With --clicks the sessions
@@ -102,6 +105,32 @@ def main():
                 by[s["kind"]].append(f(s))
             cells.append(f"{auc(by['drilldown'], by['collide']):.2f} · {auc(by['related'], by['collide']):.2f}")
         print(f"| opened passage: {label} | " + " | ".join(cells) + " |")
+
+    # Does a threshold carry over? Reference by rank (1, 10) or as a share of the index (k = share × chunks).
+    def quantile(xs, q):
+        xs = sorted(xs)
+        pos = q * (len(xs) - 1)
+        lo = int(pos)
+        return xs[lo] + (xs[min(lo + 1, len(xs) - 1)] - xs[lo]) * (pos - lo)
+
+    def reference(s, rank, share):
+        k = max(1, min(200, round(share * s["target"]["chunks"]))) if share else rank
+        return s["target"]["top"][min(k, len(s["target"]["top"])) - 1]
+
+    print("\n| guard score | " + " | ".join(f"{n}: drilldown / collide let through" for n in names) + " |")
+    print("|---|" + "---:|" * len(names))
+    for mu, rank, share in ((0.75, 1, 0), (0.75, 10, 0), (0.75, 0, 0.001), (1, 1, 0), (1, 0, 0.001), (1, 0, 0.002)):
+        score = {n: collections.defaultdict(list) for n in names}
+        for n in names:
+            for s in data[n]:
+                score[n][s["kind"]].append(s["entries"][0]["similarity"] - mu * reference(s, rank, share))
+        cells = []
+        for held in names:
+            threshold = max(quantile(score[n][k], 0.92) for n in names if n != held for k in ("collide", "switch"))
+            through = lambda k: sum(x > threshold for x in score[held][k]) / len(score[held][k])
+            cells.append(f"{through('drilldown'):.2f} / {through('collide'):.2f}")
+        label = f"cos − {mu} × " + (f"the {share:g} share's chunk" if share else f"chunk {rank}")
+        print(f"| {label} | " + " | ".join(cells) + " |")
 
     print("\n| agreement re-rank, no guard | " + " | ".join(KINDS) + " |")
     print("|---|" + "---|" * len(KINDS))

@@ -22,6 +22,8 @@ public struct SessionDetail: Encodable {
         public var kind: String?
         /// Target only: cosines of its best chunks, best first (``QueryStatistics``).
         public var top: [Double]?
+        /// Target only: how many chunks the index holds (the guard's share of the index is read against it).
+        public var chunks: Int?
         /// Entries only: mean cosine of the entry with the target's 10 best chunks.
         public var agree10: Double?
     }
@@ -45,6 +47,7 @@ extension SessionEvaluator {
         let embeddings = [vector] + entries.map(\.entry.vector)
         let best10 = try searcher.nearestChunks(vector, k: 10, exact: true).compactMap { try searcher.chunkVector($0) }
         let top = try searcher.topCosines(vector, k: QueryStatistics.depth).map(Double.init)
+        let chunkCount = try searcher.chunkCount()
         var sides: [(semantic: Searcher.DocumentScores, lexical: Searcher.DocumentScores)] = []
         var candidates = Set<Int64>()
         for (i, text) in texts.enumerated() {
@@ -63,7 +66,7 @@ extension SessionEvaluator {
                 similarity: i == 0 ? nil : entries[i - 1].similarity,
                 decay: i == 0 ? nil : entries[i - 1].decay,
                 kind: i == 0 ? nil : entries[i - 1].entry.kind,
-                top: i == 0 ? top : nil,
+                top: i == 0 ? top : nil, chunks: i == 0 ? chunkCount : nil,
                 agree10: i == 0 ? nil : best10.map { MemoryModel.cosine(embeddings[i], $0) }.reduce(0, +) / Double(max(1, best10.count)))
         }
         var rows: [String: [Double]] = [:]

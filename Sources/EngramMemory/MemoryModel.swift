@@ -8,7 +8,7 @@ public struct WeightedEntry: Sendable {
     public let decay: Double
     /// Cosine of the entry with the current query.
     public let similarity: Double
-    /// What the topic guard judges: the cosine against the query's best chunk (``MemoryModel/guardScore``).
+    /// What the topic guard judges: the cosine against the query's reference chunk (``MemoryModel/guardScore``).
     public let score: Double
     /// The threshold the score was judged against.
     public let threshold: Double
@@ -58,7 +58,8 @@ public enum MemoryModel {
     }
 
     /// What the guard judges for an entry of `kind` at cosine `similarity` to the query: the cosine minus
-    /// μ × the query's best chunk cosine (`statistics`), and the threshold it must pass. Without
+    /// μ × the query's reference chunk cosine (`statistics`: its best in a thousand for a searched query, its
+    /// best for an opened passage, under the defaults), and the threshold it must pass. Without
     /// statistics the score is the cosine itself.
     public static func guardScore(similarity: Double, kind: String, statistics: QueryStatistics?, config: MemoryConfig)
         -> (score: Double, threshold: Double)
@@ -133,7 +134,7 @@ public enum MemoryModel {
 
 extension WeightedEntry {
     /// The cosine the guard asks of this entry for this query: the threshold plus the part of the query's
-    /// best chunk cosine it subtracts.
+    /// reference chunk cosine it subtracts.
     public func requiredCosine(_ config: MemoryConfig) -> Double { threshold + (similarity - score) }
 
     /// Why the entry is, or is not, in effect for this query, in words: faded (by age, by later searches,
