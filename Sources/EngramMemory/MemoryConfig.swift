@@ -16,13 +16,13 @@ public struct MemoryConfig: Sendable, Equatable {
     /// Entries whose effective weight falls below this are ignored.
     public var floor = 0.01
     /// β: strength of memory on both sides (query-vector expansion and lexical scores).
-    public var beta = 4.0
+    public var beta = 3.0
     /// Topic guard: an entry counts in full when its guard score (``MemoryModel/guardScore``) is well above
     /// `tau`. The score is the entry's cosine to the query minus `margin` × the cosine of the query's
     /// reference chunk: its best chunk in a thousand (`referenceShare`). How close the entry comes to the
     /// query, against how close the index comes; a share rather than a fixed rank, because the best of n
     /// cosines rises with n, and against the best chunk a small index let through what a large one kept out.
-    public var tau = 0.18
+    public var tau = 0.16
     /// μ: how much of the query's reference chunk cosine the guard subtracts (0: an absolute cosine threshold).
     public var margin = 1.0
     /// The reference chunk by rank: the query's `referenceRank`-th best chunk in the index (1: the best),
@@ -49,7 +49,8 @@ public struct MemoryConfig: Sendable, Equatable {
     /// expansion's τ, since a wrongly lifted document costs one place, not the topic.
     public var refindTau = 0.14
     /// Width of the re-finding guard's step: sharp, so that an open well short of `refindTau` lifts nothing
-    /// (at 0.05, collisions at guard scores 0.03–0.18 lifted their opened documents: npl collide −2.4 %).
+    /// (on the best-chunk guard, at 0.05, collisions at guard scores 0.03–0.18 lifted their opened documents:
+    /// npl collide −2.4 %).
     public var refindWidth = 0.01
     /// ι: an opened passage counts in the expansion at least ι × its re-finding verdict: the search it was
     /// opened from vouches for it, as it does for the lift.

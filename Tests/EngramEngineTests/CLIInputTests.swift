@@ -27,6 +27,7 @@ import Testing
             (["--beta", "inf"], "--beta"), (["--tau", "7"], "--tau"), (["--at", "T25:61"], "--at"), (["--at", "2026-01-05junk"], "--at"),
             (["--since", "2026-13-45"], "--since"), (["--half-life=-1d"], "--half-life"), (["--half-life", "nanm"], "--half-life"),
             (["-n", "0"], "-n"), (["--index", ""], "--index"), (["--path", ""], "--path"),
+            (["--reference-share", "0.5"], "--reference-share"), (["--open-reference-share=-0.1"], "--open-reference-share"),
         ]
         for (extra, flag) in cases {
             let args = ["search", "tides", "--no-memory"] + (extra.first == "--index" ? extra : ["--index", index] + extra)
