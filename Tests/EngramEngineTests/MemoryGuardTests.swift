@@ -93,6 +93,21 @@ import Testing
         #expect(QueryStatistics(topCosines: cosines, chunkCount: 1_000_000).referenceRank(c) == 5)
     }
 
+    @Test func theRankerReadsTheIndexSizeWithItsShortlist() throws {
+        let index = EngineSupport.temporaryFolder().appendingPathComponent("guard.sqlite").path
+        let (s, _, e) = try EngineSupport.run(["index", EngineSupport.fixtures.path, "--index", index, "--quiet"])
+        #expect(s == 0, "\(e)")
+        let store = try IndexStore(path: index, access: .read)
+        let searcher = try Searcher(store: store, encoder: try EngineSupport.encoder.get())
+        let ranker = MemoryRanker(searcher: searcher, config: MemoryConfig())
+        let stats = try ranker.statistics(searcher.encoder.encode("the moon"))
+        let chunks = try store.chunkCount
+        #expect(chunks > 0 && stats.chunkCount == chunks)
+        #expect(stats.topCosines.count == min(chunks, QueryStatistics.depth))
+        // A handful of chunks is far under a thousand: the share's reference is the best chunk.
+        #expect(stats.referenceRank(MemoryConfig()) == 1 && stats.reference(MemoryConfig()) == stats.best)
+    }
+
     @Test func theSameEntryPassesInASmallIndexAsInALargeOneWithTheSameShare() {
         var c = MemoryConfig()
         (c.margin, c.tau, c.referenceShare) = (1, 0.1, 0.01)
