@@ -95,11 +95,12 @@ public enum MemoryModel {
         let weighed = entries.map { e in
             let similarity = cosine(q, e.vector)
             let (score, threshold) = guardScore(similarity: similarity, kind: e.kind, statistics: statistics, config: config)
+            let open = e.kind == "open"
             return WeightedEntry(
                 entry: e, decay: decay(entry: e, now: now, searches: searches, config: config), similarity: similarity,
-                score: score, threshold: threshold, reference: statistics.map { $0.reference(config, open: e.kind == "open") },
-                referenceRank: statistics?.referenceRank(config, open: e.kind == "open") ?? 1, gate: gate(score: score, threshold: threshold, config: config),
-                ageSeconds: now - e.at,
+                score: score, threshold: threshold, reference: statistics.map { $0.reference(config, open: open) },
+                referenceRank: statistics?.referenceRank(config, open: open) ?? 1,
+                gate: gate(score: score, threshold: threshold, config: config), ageSeconds: now - e.at,
                 searchesSince: max(0, searches - e.sequence - 1))
         }
         guard config.refind > 0 || config.openInherit > 0 else { return weighed }
