@@ -94,18 +94,27 @@ import Testing
     }
 
     @Test func theRankerReadsTheIndexSizeWithItsShortlist() throws {
-        let index = EngineSupport.temporaryFolder().appendingPathComponent("guard.sqlite").path
-        let (s, _, e) = try EngineSupport.run(["index", EngineSupport.fixtures.path, "--index", index, "--quiet"])
+        // More chunks than the shortlist holds, so the count cannot be read off the shortlist itself.
+        let folder = EngineSupport.temporaryFolder().appendingPathComponent("notes")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let topics = ["tides and the moon", "sourdough starter", "garden tomatoes", "bicycle gears", "tax returns"]
+        for i in 0..<(QueryStatistics.depth + 40) {
+            try EngineSupport.write("Note \(i) on \(topics[i % topics.count]).\n", to: folder.appendingPathComponent("note-\(i).txt"))
+        }
+        let index = folder.deletingLastPathComponent().appendingPathComponent("notes.sqlite").path
+        let (s, _, e) = try EngineSupport.run(["index", folder.path, "--index", index, "--quiet"])
         #expect(s == 0, "\(e)")
         let store = try IndexStore(path: index, access: .read)
         let searcher = try Searcher(store: store, encoder: try EngineSupport.encoder.get())
-        let ranker = MemoryRanker(searcher: searcher, config: MemoryConfig())
-        let stats = try ranker.statistics(searcher.encoder.encode("the moon"))
+        let stats = try MemoryRanker(searcher: searcher, config: MemoryConfig()).statistics(searcher.encoder.encode("the moon"))
         let chunks = try store.chunkCount
-        #expect(chunks > 0 && stats.chunkCount == chunks)
-        #expect(stats.topCosines.count == min(chunks, QueryStatistics.depth))
-        // A handful of chunks is far under a thousand: the share's reference is the best chunk.
-        #expect(stats.referenceRank(MemoryConfig()) == 1 && stats.reference(MemoryConfig()) == stats.best)
+        #expect(chunks > QueryStatistics.depth && stats.topCosines.count == QueryStatistics.depth)
+        #expect(stats.chunkCount == chunks)
+        // A share of 0.01 reads the chunk at 1 % of the index (about the 2nd of 240).
+        var c = MemoryConfig()
+        c.referenceShare = 0.01
+        let k = Int((0.01 * Double(chunks)).rounded())
+        #expect(k > 1 && stats.referenceRank(c) == k && stats.reference(c) == stats.topCosines[k - 1])
     }
 
     @Test func theSameEntryPassesInASmallIndexAsInALargeOneWithTheSameShare() {
