@@ -27,6 +27,8 @@ public struct WeightedEntry: Sendable {
     public var refindGate: Double = 0
     /// decay × re-finding gate: how far the opened document itself rises.
     public var refindWeight: Double { decay * refindGate }
+    /// Whether the entry takes part in a search: it expands the query, or lifts its opened document.
+    public func takesPart(floor: Double) -> Bool { weight >= floor || refindWeight >= floor }
     public var ageSeconds: Double
     public var searchesSince: Int
 }

@@ -31,7 +31,7 @@ public struct MemoryResult: Sendable {
     /// Every entry with its current weight (active or not).
     public var entries: [WeightedEntry]
     /// Entries that took part (weight ≥ floor, or an opened document lifted to be found again).
-    public var active: [WeightedEntry] { entries.filter { $0.weight >= floor || $0.refindWeight >= floor } }
+    public var active: [WeightedEntry] { entries.filter { $0.takesPart(floor: floor) } }
     let floor: Double
 
     public init(response: SearchResponse, explanations: [MemoryExplanation], entries: [WeightedEntry], floor: Double) {
@@ -67,7 +67,7 @@ extension MemoryModel {
     public static func explanations(_ hits: [SearchHit], weighted: [WeightedEntry], vectors: [Int64: [Float]], config: MemoryConfig)
         -> [MemoryExplanation]
     {
-        let active = weighted.filter { $0.weight >= config.floor || $0.refindWeight >= config.floor }
+        let active = weighted.filter { $0.takesPart(floor: config.floor) }
         return hits.map { hit in
             let chunk = vectors[hit.chunkID] ?? []
             let base = hit.base ?? BaseScore(rank: nil, score: 0, semantic: 0, lexical: 0)

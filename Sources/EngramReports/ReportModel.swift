@@ -151,7 +151,7 @@ public struct ReportBuilder {
                          age_seconds: $0.ageSeconds, searches_since: $0.searchesSince)
         }
         let top3 = Array(results.prefix(3).map(\.path)) != Array(baseline.prefix(3).map(\.path))
-        let leftOut = m.entries.filter { $0.weight < config.floor && $0.refindWeight < config.floor }.reversed().map {
+        let leftOut = m.entries.filter { !$0.takesPart(floor: config.floor) }.reversed().map {
             Report.LeftOut(id: $0.entry.id, text: $0.entry.text, why: $0.why(config))
         }
         return Report.Query(query: job.text, at: iso(job.at), results: results,
