@@ -101,9 +101,12 @@ public struct QueryExpansion: Sendable {
     public var opened: [Opened]
     /// δ: how far an opened document rises, as a share of the best fused score.
     public var refind: Double
+    /// How many of the query's own best documents (ranked without the expansion) stay first, in their
+    /// order, when the query is expanded (``Searcher/keepFirst``); 0: none.
+    public var keep: Int
 
-    public init(terms: [Term] = [], strength: Double = 0, opened: [Opened] = [], refind: Double = 0) {
-        (self.terms, self.strength, self.opened, self.refind) = (terms, strength, opened, refind)
+    public init(terms: [Term] = [], strength: Double = 0, opened: [Opened] = [], refind: Double = 0, keep: Int = 0) {
+        (self.terms, self.strength, self.opened, self.refind, self.keep) = (terms, strength, opened, refind, keep)
     }
 
     public var isEmpty: Bool { !expandsQuery && !refinds }
@@ -112,6 +115,8 @@ public struct QueryExpansion: Sendable {
     public var expandsQuery: Bool { !terms.isEmpty && strength != 0 }
     /// Whether any opened document is lifted.
     public var refinds: Bool { refind > 0 && !opened.isEmpty }
+    /// Whether the ranking without the expansion is needed to keep the query's own best documents first.
+    public var keeps: Bool { expandsQuery && keep > 0 }
 }
 
 /// A hit's standing without the query's expansion, over the same filtered candidates.

@@ -121,12 +121,15 @@ public final class Searcher {
             semantic = try timed("semantic") {
                 try semanticScores(queryVector, also: Set(lexical.keys).union(opened.keys), options: options, allowed: allowed)
             }
-            semantic0 = expansion.expandsQuery && request.explain
+            semantic0 = expansion.expandsQuery && (request.explain || expansion.keeps)
                 ? try timed("base") { try semanticScores(q, also: Set(lexical0.keys), options: options, allowed: allowed) } : semantic
         }
         // 3. Fusion and the top documents.
         return timed("rank") {
             var fused = Self.fuse(semantic: semantic, lexical: lexical, options: options)
+            if expansion.keeps {
+                Self.keepFirst(&fused, base: Self.fuse(semantic: semantic0, lexical: lexical0, options: options), count: expansion.keep)
+            }
             Self.refind(&fused, opened: opened, strength: expansion.refind)
             var ranking = Ranking(top: Self.top(fused, options.limit), semantic: semantic, lexical: lexical, queryVector: queryVector)
             if request.explain {
@@ -190,6 +193,33 @@ public final class Searcher {
         guard strength > 0, !opened.isEmpty, let best = fused.values.max(), best > 0 else { return }
         for (d, w) in opened {
             if let s = fused[d] { fused[d] = s + strength * w * best }
+        }
+    }
+
+    /// The query's own best `count` documents, ranked without the expansion (`base`), stay first and in
+    /// their order: each is raised, only if it must be, just above everything ranked after it. Memory adds
+    /// context to what the user typed and reorders what follows; it never pushes out the query's best match.
+    /// When memory is wrong about the topic this caps the damage at one place, and when it is right the
+    /// query's best match is usually one of the documents it promotes anyway. Re-finding comes after, so
+    /// a document the user opened can still rise above it.
+    public static func keepFirst(_ fused: inout [Int64: Double], base: [Int64: Double], count: Int) {
+        // The base's best `count`, ties to the lower id as in `top`: a linear pass per place, not a sort.
+        var kept: [Int64] = [], keptSet = Set<Int64>()
+        for _ in 0..<count {
+            var best: (key: Int64, value: Double)?
+            for (d, s) in base where fused[d] != nil && !keptSet.contains(d) {
+                if let b = best, b.value > s || (b.value == s && b.key < d) { continue }
+                best = (d, s)
+            }
+            guard let best else { break }
+            kept.append(best.key)
+            keptSet.insert(best.key)
+        }
+        guard !kept.isEmpty else { return }
+        guard var floor = fused.lazy.filter({ !keptSet.contains($0.key) }).map(\.value).max() else { return }
+        for d in kept.reversed() {
+            if let s = fused[d], s <= floor { fused[d] = floor.nextUp }
+            floor = fused[d] ?? floor
         }
     }
 

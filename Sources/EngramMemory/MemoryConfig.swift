@@ -56,6 +56,11 @@ public struct MemoryConfig: Sendable, Equatable {
     /// opened from vouches for it, as it does for the lift.
     public var openInherit = 0.5
 
+    /// How many of the query's own best documents (ranked without memory) stay first, in their order, when
+    /// memory expands the query (``Searcher/keepFirst``): memory reorders what follows the query's best match.
+    /// A topic wrongly let through then costs one place rather than the page's best result.
+    public var keepFirst = 0
+
     /// Width of the guard's logistic step: 0.05 turns "off topic" into "on topic" over about ±0.1 of score.
     public var gateWidth = 0.05
 

@@ -21,6 +21,8 @@ public struct MemoryExplanation: Sendable {
     public let memoryScore: Double
     public let rank: Int
     public let contributions: [Contribution]
+    /// The query's own best match, kept first while memory reorders what follows (``MemoryConfig/keepFirst``).
+    public var kept = false
 }
 
 /// A search re-ranked with memory, with everything needed to explain it.
@@ -59,7 +61,7 @@ extension MemoryModel {
         let opened = weighted.filter { $0.refindWeight >= config.floor }.compactMap { w in
             w.entry.path.map { QueryExpansion.Opened(path: $0, weight: w.refindWeight) }
         }
-        return (QueryExpansion(terms: terms, strength: config.beta, opened: opened, refind: config.refind), weighted)
+        return (QueryExpansion(terms: terms, strength: config.beta, opened: opened, refind: config.refind, keep: config.keepFirst), weighted)
     }
 
     /// Per hit of an explained search: its score without memory, memory's part, and each active entry's
@@ -68,10 +70,11 @@ extension MemoryModel {
         -> [MemoryExplanation]
     {
         let active = weighted.filter { $0.takesPart(floor: config.floor) }
+        let expands = config.beta != 0 && weighted.contains { $0.weight >= config.floor }
         return hits.map { hit in
             let chunk = vectors[hit.chunkID] ?? []
             let base = hit.base ?? BaseScore(rank: nil, score: 0, semantic: 0, lexical: 0)
-            return MemoryExplanation(
+            var e = MemoryExplanation(
                 base: base, memoryScore: hit.score - base.score, rank: hit.rank,
                 contributions: active.map {
                     // The hit is the opened document itself: what moved it is the lift, so its weight is shown.
@@ -82,6 +85,8 @@ extension MemoryModel {
                     c.refound = refound
                     return c
                 })
+            e.kept = expands && (base.rank ?? .max) <= config.keepFirst
+            return e
         }
     }
 }

@@ -91,6 +91,8 @@ public struct MemoryOutput: Encodable, Sendable {
         public let base_score: Double
         public let memory_score: Double
         public let contributions: [Contribution]
+        /// The query's own best match, kept first while memory reorders what follows.
+        public let kept: Bool
     }
     public let profile: String
     public let entries: [Entry]
@@ -106,7 +108,8 @@ public struct MemoryOutput: Encodable, Sendable {
         }
         results = m.explanations.map { e in
             Result(rank: e.rank, base_rank: e.base.rank, base_score: e.base.score, memory_score: e.memoryScore,
-                   contributions: e.contributions.map { Contribution(entry: $0.entryID, weight: $0.weight, similarity: $0.similarity, refound: $0.refound) })
+                   contributions: e.contributions.map { Contribution(entry: $0.entryID, weight: $0.weight, similarity: $0.similarity, refound: $0.refound) },
+                   kept: e.kept)
         }
     }
 }
@@ -210,7 +213,8 @@ public struct SearchPrinter {
             }
             if explain, let e = memory?.explanations[safe: i] {
                 let was = e.base.rank.map { "rank \($0)" } ?? "unranked"
-                Swift.print(style.dim(String(format: "    memory: base %.3f %+.3f → %@ → %d", e.base.score, e.memoryScore, was, e.rank)))
+                Swift.print(style.dim(String(format: "    memory: base %.3f %+.3f → %@ → %d", e.base.score, e.memoryScore, was, e.rank)
+                                      + (e.kept ? "  (the query's own best match, kept first)" : "")))
                 for c in e.contributions.sorted(by: { ($0.refound ? 1 : 0, $0.weight) > ($1.refound ? 1 : 0, $1.weight) }).prefix(3) {
                     Swift.print(style.dim(String(format: "      w %.2f  sim %.2f  ", c.weight, c.similarity) + (c.refound ? "opened before, found again  " : "")
                                           + "\"\(TextStyle.safe(String(c.text.prefix(70))))\""))

@@ -85,6 +85,9 @@ struct MemoryTuning: ParsableArguments {
     @Option(help: "An opened result counts in the expansion at least this × its re-finding guard's verdict (0…1).")
     var openInherit: Double?
 
+    @Option(help: "How many of the query's own best results stay first when memory expands the query (0…10).")
+    var keepFirst: Int?
+
     func validate() throws {
         try Validate.finite(searchDecay, "--search-decay", in: 0...1)
         try Validate.finite(beta, "--beta", in: 0...100)
@@ -101,6 +104,7 @@ struct MemoryTuning: ParsableArguments {
         try Validate.finite(refindTau, "--refind-tau", in: -2...2)
         try Validate.finite(refindWidth, "--refind-width", in: 0.001...1)
         try Validate.finite(openInherit, "--open-inherit", in: 0...1)
+        try Validate.finite(keepFirst.map(Double.init), "--keep-first", in: 0...10)
     }
 
     /// Flags over `config` (which holds the defaults, the config file and the environment).
@@ -125,6 +129,7 @@ struct MemoryTuning: ParsableArguments {
         if let refindTau { config.refindTau = refindTau }
         if let refindWidth { config.refindWidth = refindWidth }
         if let openInherit { config.openInherit = openInherit }
+        if let keepFirst { config.keepFirst = keepFirst }
     }
 }
 

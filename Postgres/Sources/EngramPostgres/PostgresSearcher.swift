@@ -218,7 +218,7 @@ public final class PostgresSearcher {
             for t in terms { also.formUnion(t.scores.keys) }
             semantic = try await semanticScores(expansion.expandsQuery ? Searcher.expand(q, expansion) : q, also: also, options: options)
             lap("semantic")
-            if expansion.expandsQuery && request.explain {
+            if expansion.expandsQuery && (request.explain || expansion.keeps) {
                 semantic0 = try await semanticScores(q, also: Set(lexical0.keys), options: options)
                 lap("base")
             } else {
@@ -239,6 +239,9 @@ public final class PostgresSearcher {
         }
         let lexical = expanded ? Searcher.expandLexical(lexical0, terms: terms, strength: expansion.strength) : lexical0
         var fused = Searcher.fuse(semantic: semantic, lexical: lexical, options: options)
+        if expansion.keeps {
+            Searcher.keepFirst(&fused, base: Searcher.fuse(semantic: semantic0, lexical: lexical0, options: options), count: expansion.keep)
+        }
         Searcher.refind(&fused, opened: opened, strength: expansion.refind)
         var ranking = Ranking(top: Searcher.topDocuments(fused, limit: options.limit), semantic: semantic, lexical: lexical)
         if request.explain {
