@@ -16,13 +16,13 @@ public struct MemoryConfig: Sendable, Equatable {
     /// Entries whose effective weight falls below this are ignored.
     public var floor = 0.01
     /// β: strength of memory on both sides (query-vector expansion and lexical scores).
-    public var beta = 3.0
+    public var beta = 4.0
     /// Topic guard: an entry counts in full when its guard score (``MemoryModel/guardScore``) is well above
     /// `tau`. The score is the entry's cosine to the query minus `margin` × the cosine of the query's
     /// reference chunk: its best chunk in a thousand (`referenceShare`). How close the entry comes to the
     /// query, against how close the index comes; a share rather than a fixed rank, because the best of n
     /// cosines rises with n, and against the best chunk a small index let through what a large one kept out.
-    public var tau = 0.16
+    public var tau = 0.10
     /// μ: how much of the query's reference chunk cosine the guard subtracts (0: an absolute cosine threshold).
     public var margin = 1.0
     /// The reference chunk by rank: the query's `referenceRank`-th best chunk in the index (1: the best),
@@ -59,10 +59,10 @@ public struct MemoryConfig: Sendable, Equatable {
     /// How many of the query's own best documents (ranked without memory) stay first, in their order, when
     /// memory expands the query (``Searcher/keepFirst``): memory reorders what follows the query's best match.
     /// A topic wrongly let through then costs one place rather than the page's best result.
-    public var keepFirst = 0
+    public var keepFirst = 1
 
-    /// Width of the guard's logistic step: 0.05 turns "off topic" into "on topic" over about ±0.1 of score.
-    public var gateWidth = 0.05
+    /// Width of the guard's logistic step: 0.04 turns "off topic" into "on topic" over about ±0.08 of score.
+    public var gateWidth = 0.04
 
     public init() {}
 

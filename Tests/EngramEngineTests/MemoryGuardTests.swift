@@ -156,7 +156,7 @@ import Testing
 
     @Test func aPartlyOpenGuardSaysHowMuchOfTheWeightCounts() {
         var c = MemoryConfig()
-        c.tau = 0.6
+        (c.tau, c.gateWidth) = (0.6, 0.05)
         let w = MemoryModel.weigh([entry(1, vector: at(0.55))], query: [1, 0], now: 0, searches: 1, config: c)[0]
         #expect(w.gate < 0.5 && w.weight >= c.floor)
         #expect(w.why(c).hasPrefix("in effect: near the topic (cosine 0.55 to this query, 0.05 short of the 0.60 the guard asks), counted at 27 % of its weight"),
