@@ -118,11 +118,14 @@ public final class Searcher {
         if options.mode != .lexical {
             q = timed("embed") { request.vector ?? encoder.encode(request.text) }
             queryVector = expansion.expandsQuery ? Self.expand(q, expansion) : q
+            // The query's own side first: the guard's statistics have just scanned for the same vector.
+            if expansion.expandsQuery && (request.explain || expansion.keeps) {
+                semantic0 = try timed("base") { try semanticScores(q, also: Set(lexical0.keys), options: options, allowed: allowed) }
+            }
             semantic = try timed("semantic") {
                 try semanticScores(queryVector, also: Set(lexical.keys).union(opened.keys), options: options, allowed: allowed)
             }
-            semantic0 = expansion.expandsQuery && (request.explain || expansion.keeps)
-                ? try timed("base") { try semanticScores(q, also: Set(lexical0.keys), options: options, allowed: allowed) } : semantic
+            if !expansion.expandsQuery || !(request.explain || expansion.keeps) { semantic0 = semantic }
         }
         // 3. Fusion and the top documents.
         return timed("rank") {
