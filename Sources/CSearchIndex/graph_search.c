@@ -70,8 +70,17 @@ const float *engram_graph_vector(const engram_graph_view *g, uint32_t i) {
 }
 
 void engram_graph_scores(const engram_graph_view *g, const float *query, const uint32_t *nodes, size_t count, float *scores) {
+    engram_graph_scores_many(g, query, 1, nodes, count, scores);
+}
+
+void engram_graph_scores_many(const engram_graph_view *g, const float *queries, size_t nq, const uint32_t *nodes, size_t count,
+                              float *scores) {
     dot_fn dot = dot_impl();
-    for (size_t j = 0; j < count; j++) scores[j] = dot(query, engram_graph_vector(g, nodes[j]), g->dim);
+    // Node-major: each vector is read from the mapping once, while it is in cache, for every query.
+    for (size_t j = 0; j < count; j++) {
+        const float *v = engram_graph_vector(g, nodes[j]);
+        for (size_t q = 0; q < nq; q++) scores[q * count + j] = dot(queries + q * g->dim, v, g->dim);
+    }
 }
 
 /// A node's links at a level: their count and ids.

@@ -54,8 +54,29 @@ extension Searcher {
         }
     }
 
+    /// The `count` best documents of the fused ranking, best first, ties to the lower id as in `top`: what
+    /// `top(fuse(…), count)` gives, computed in one pass for min-max fusion without building the fused scores.
+    public static func best(_ count: Int, semantic: DocumentScores, lexical: DocumentScores, options: SearchOptions) -> [Int64] {
+        guard options.mode == .hybrid, options.fusion == .minmax, count == 1 else {
+            return top(fuse(semantic: semantic, lexical: lexical, options: options), count).map(\.key)
+        }
+        var lo = Double.infinity, hi = -Double.infinity, lexMax = 0.0
+        for s in semantic.values { (lo, hi) = (min(lo, s.score), max(hi, s.score)) }
+        for l in lexical.values { lexMax = max(lexMax, l.score) }
+        var best: (key: Int64, value: Double)?
+        for (d, s) in semantic {
+            // The same arithmetic as `fusedParts`, so the same doubles.
+            let dn = hi > lo ? (s.score - lo) / (hi - lo) : 0
+            let ln = lexMax > 0 ? (lexical[d]?.score ?? 0) / lexMax : 0
+            let v = options.alpha * dn + (1 - options.alpha) * ln
+            if let b = best, b.value > v || (b.value == v && b.key < d) { continue }
+            best = (d, v)
+        }
+        return best.map { [$0.key] } ?? []
+    }
+
     /// The `limit` best documents, ties broken by id so rankings are reproducible.
-    static func top(_ scores: [Int64: Double], _ limit: Int) -> [(key: Int64, value: Double)] {
+    public static func top(_ scores: [Int64: Double], _ limit: Int) -> [(key: Int64, value: Double)] {
         Array(scores.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(limit))
     }
 

@@ -45,56 +45,100 @@ extension Searcher {
     public func semanticScores(_ queryVector: [Float], also: Set<Int64> = [], options: SearchOptions = SearchOptions(),
                                allowed: Set<Int64>? = nil) throws -> DocumentScores
     {
+        try semanticScores([(queryVector, also)], options: options, allowed: allowed)[0]
+    }
+
+    /// The same for several query vectors (a query with memory, then without it), each with its own `also`.
+    /// With the graph every candidate row is read once for all of them. The first vector scores every
+    /// candidate (the query with memory ranks whatever the query alone would); each other vector scores the
+    /// documents its own search would (its shortlist, its `also`, the sample), so its scores equal a search alone.
+    public func semanticScores(_ queries: [(vector: [Float], also: Set<Int64>)], options: SearchOptions = SearchOptions(),
+                               allowed: Set<Int64>? = nil) throws -> [DocumentScores]
+    {
         let data = try self.data()
-        var out: DocumentScores = [:]
-        @inline(__always) func offer(_ d: Int64, _ s: Double, _ chunk: Int64) {
+        var outs = [DocumentScores](repeating: [:], count: queries.count)
+        @inline(__always) func offer(_ i: Int, _ d: Int64, _ s: Double, _ chunk: Int64) {
             if let allowed, !allowed.contains(d) { return }
-            if let best = out[d], best.score >= s { return }
-            out[d] = (s, chunk)
+            if let best = outs[i][d], best.score >= s { return }
+            outs[i][d] = (s, chunk)
         }
         if let segment = data.segment {
             let excluded = data.excludedRows
             if let allowed, usesGraph(options, segment), allowed.count <= Self.approximateFrom / 2 {
                 let rows = allowed.flatMap { segment.rows(ofDocument: $0) }.filter { !excluded.contains($0) }
-                for (r, s) in zip(rows, segment.scores(queryVector, rows: rows)) {
-                    offer(segment.documentID(row: r), Double(s), segment.chunkID(row: r))
+                for (i, scores) in segment.scores(queries.map(\.vector), rows: rows).enumerated() {
+                    for (r, s) in zip(rows, scores) { offer(i, segment.documentID(row: r), Double(s), segment.chunkID(row: r)) }
                 }
             } else if usesGraph(options, segment) {
                 // Every row of every candidate document, scored in one pass: the fixed sample's (its rows found
-                // once per process), then the graph's and the lexical side's documents not already in it.
-                let sample = data.sampleRows(Self.floorSample)
-                var rows = sample.rows, seen = sample.documents
-                func add(_ d: Int64) {
-                    guard seen.insert(d).inserted else { return }
-                    rows += segment.rows(ofDocument: d).filter { !excluded.contains($0) }
+                // once per process), then each query's graph and `also` documents not already in it. A group
+                // of rows is one document; `mask` says whose candidate it is (the sample is everyone's).
+                var set = data.sampleRows(Self.floorSample)
+                let everyone = UInt64.max
+                var mask = [UInt64](repeating: everyone, count: set.groups.count)
+                let first: UInt64 = 1
+                let candidates: [Set<Int64>] = queries.map { query in
+                    var mine = Set(nearest(segment, query.vector, k: Self.semanticShortlist + excluded.count)
+                        .lazy.filter { !excluded.contains($0.row) }.map { segment.documentID(row: $0.row) })
+                    mine.formUnion(query.also)
+                    return mine
                 }
-                for hit in segment.nearest(queryVector, k: Self.semanticShortlist, ef: Self.beam) where !excluded.contains(hit.row) {
-                    add(segment.documentID(row: hit.row))
+                for mine in candidates {
+                    for d in mine where !set.documents.contains(d) {
+                        set.add(d, segment.rows(ofDocument: d).filter { !excluded.contains($0) })
+                        mask.append(candidates.indices.reduce(first) { $0 | (candidates[$1].contains(d) ? 1 << UInt64($1) : 0) })
+                    }
                 }
-                for d in also { add(d) }
-                out.reserveCapacity(seen.count)
-                for (r, s) in zip(rows, segment.scores(queryVector, rows: rows)) {
-                    offer(segment.documentID(row: r), Double(s), segment.chunkID(row: r))
+                let scores = segment.scores(queries.map(\.vector), rows: set.rows)
+                for i in queries.indices {
+                    let bit: UInt64 = 1 << UInt64(i), s = scores[i]
+                    outs[i].reserveCapacity(set.groups.count)
+                    // A document scores as its best row (the first of equals); each group is a document of its own.
+                    for (k, g) in set.groups.enumerated() where mask[k] & bit != 0 && g.end > g.start {
+                        if let allowed, !allowed.contains(g.document) { continue }
+                        var best = g.start
+                        for j in (g.start + 1)..<g.end where s[j] > s[best] { best = j }
+                        outs[i][g.document] = (Double(s[best]), segment.chunkID(row: set.rows[best]))
+                    }
                 }
-                if allowed != nil, out.count < options.limit {
+                if allowed != nil {
                     var exact = options
                     exact.vectorSearch = .exact
-                    return try semanticScores(queryVector, options: exact, allowed: allowed)
+                    for i in outs.indices where outs[i].count < options.limit {
+                        outs[i] = try semanticScores(queries[i].vector, options: exact, allowed: allowed)
+                    }
+                    return outs
                 }
             } else {
-                let scores = scan(segment, queryVector)
-                out.reserveCapacity(segment.documents)
-                for r in 0..<segment.rows where excluded.isEmpty || !excluded.contains(r) {
-                    offer(segment.documentID(row: r), Double(scores[r]), segment.chunkID(row: r))
+                // The vector scanned last first: its scan is reused.
+                let first = queries.indices.first { lastScan?.vector == queries[$0].vector } ?? 0
+                for i in [first] + queries.indices.filter({ $0 != first }) {
+                    let scores = scan(segment, queries[i].vector)
+                    outs[i].reserveCapacity(segment.documents)
+                    for r in 0..<segment.rows where excluded.isEmpty || !excluded.contains(r) {
+                        offer(i, segment.documentID(row: r), Double(scores[r]), segment.chunkID(row: r))
+                    }
                 }
             }
         }
         let tail = data.tail
         if tail.count > 0 {
-            let scores = tail.scores(queryVector)
-            for r in 0..<tail.count { offer(tail.documentIDs[r], Double(scores[r]), tail.chunkIDs[r]) }
+            for (i, query) in queries.enumerated() {
+                let scores = tail.scores(query.vector)
+                for r in 0..<tail.count { offer(i, tail.documentIDs[r], Double(scores[r]), tail.chunkIDs[r]) }
+            }
         }
-        return out
+        return outs
+    }
+
+    /// The graph's `k` nearest rows to a vector with the pipeline's beam, reusing the last walk when the
+    /// vector is the same (memory's guard walks for the query before the search does).
+    func nearest(_ segment: Segment, _ vector: [Float], k: Int) -> [(row: Int, score: Float)] {
+        let id = ObjectIdentifier(segment), ef = max(Self.beam, k)
+        if let last = lastWalk, last.segment == id, last.k == k, last.vector == vector { return last.hits }
+        let hits = segment.nearest(vector, k: k, ef: ef)
+        lastWalk = (id, vector, k, hits)
+        return hits
     }
 
     /// The `k` chunks nearest to a vector: by the exact scan, or by the graph with a beam of `beam`
@@ -121,7 +165,7 @@ extension Searcher {
         var scores: [Float] = []
         if let segment = data.segment {
             if usesGraph(SearchOptions(), segment) {
-                scores = segment.nearest(vector, k: k + data.excludedRows.count, ef: max(Self.beam, k))
+                scores = nearest(segment, vector, k: k + data.excludedRows.count)
                     .filter { !data.excludedRows.contains($0.row) }.map(\.score)
             } else {
                 scores = scan(segment, vector).enumerated().filter { !data.excludedRows.contains($0.offset) }.map(\.element)

@@ -99,19 +99,16 @@ final class SearchData {
     }
 
     /// Rows of a fixed sample of the segment's documents (changed chunks left out), found on first use.
-    func sampleRows(_ count: Int) -> (rows: [Int], documents: Set<Int64>) {
+    func sampleRows(_ count: Int) -> RowGroups {
         if let s = sample { return s }
-        var rows: [Int] = [], documents = Set<Int64>()
+        var groups = RowGroups()
         if let segment {
-            for d in segment.sampleDocuments(count) {
-                documents.insert(d)
-                rows += segment.rows(ofDocument: d).filter { !excludedRows.contains($0) }
-            }
+            for d in segment.sampleDocuments(count) { groups.add(d, segment.rows(ofDocument: d).filter { !excludedRows.contains($0) }) }
         }
-        sample = (rows, documents)
-        return (rows, documents)
+        sample = groups
+        return groups
     }
-    private var sample: (rows: [Int], documents: Set<Int64>)?
+    private var sample: RowGroups?
 
     /// The lexical length of a chunk.
     func length(ofChunk id: Int64) -> Int? {
@@ -127,5 +124,21 @@ final class SearchData {
             return Array(UnsafeBufferPointer(start: segment.vector(row: r), count: segment.dimension))
         }
         return nil
+    }
+}
+
+/// Segment rows grouped by document, for scoring candidate documents in one pass: `groups[k]` holds
+/// `rows[start..<end]`, all of one document's rows.
+struct RowGroups {
+    var rows: [Int] = []
+    var groups: [(document: Int64, start: Int, end: Int)] = []
+    var documents = Set<Int64>()
+
+    /// Adds a document's rows, once per document; false when it was already there.
+    @discardableResult mutating func add(_ document: Int64, _ documentRows: [Int]) -> Bool {
+        guard documents.insert(document).inserted else { return false }
+        groups.append((document, rows.count, rows.count + documentRows.count))
+        rows += documentRows
+        return true
     }
 }

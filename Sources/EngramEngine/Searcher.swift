@@ -22,6 +22,8 @@ public final class Searcher {
     /// The last exact scan of the segment: a search with memory scans for the same query vector more than
     /// once (the guard's statistics, the semantic side, the ranking without memory that explains it).
     var lastScan: (segment: ObjectIdentifier, vector: [Float], scores: [Float])?
+    /// The last graph walk, for the same reason at scale.
+    var lastWalk: (segment: ObjectIdentifier, vector: [Float], k: Int, hits: [(row: Int, score: Float)])?
     /// Opened paths' document ids (nil: no longer indexed), for re-finding.
     private var openedIDs: [String: Int64?] = [:]
 
@@ -118,20 +120,23 @@ public final class Searcher {
         if options.mode != .lexical {
             q = timed("embed") { request.vector ?? encoder.encode(request.text) }
             queryVector = expansion.expandsQuery ? Self.expand(q, expansion) : q
-            // The query's own side first: the guard's statistics have just scanned for the same vector.
+            let also = Set(lexical.keys).union(opened.keys)
             if expansion.expandsQuery && (request.explain || expansion.keeps) {
-                semantic0 = try timed("base") { try semanticScores(q, also: Set(lexical0.keys), options: options, allowed: allowed) }
+                // With memory and without it in one pass over the candidates' vectors.
+                let both = try timed("semantic") {
+                    try semanticScores([(queryVector, also), (q, Set(lexical0.keys))], options: options, allowed: allowed)
+                }
+                (semantic, semantic0) = (both[0], both[1])
+            } else {
+                semantic = try timed("semantic") { try semanticScores(queryVector, also: also, options: options, allowed: allowed) }
+                semantic0 = semantic
             }
-            semantic = try timed("semantic") {
-                try semanticScores(queryVector, also: Set(lexical.keys).union(opened.keys), options: options, allowed: allowed)
-            }
-            if !expansion.expandsQuery || !(request.explain || expansion.keeps) { semantic0 = semantic }
         }
         // 3. Fusion and the top documents.
         return timed("rank") {
             var fused = Self.fuse(semantic: semantic, lexical: lexical, options: options)
             if expansion.keeps {
-                Self.keepFirst(&fused, base: Self.fuse(semantic: semantic0, lexical: lexical0, options: options), count: expansion.keep)
+                Self.keepFirst(&fused, kept: Self.best(expansion.keep, semantic: semantic0, lexical: lexical0, options: options))
             }
             Self.refind(&fused, opened: opened, strength: expansion.refind)
             var ranking = Ranking(top: Self.top(fused, options.limit), semantic: semantic, lexical: lexical, queryVector: queryVector)
@@ -199,26 +204,17 @@ public final class Searcher {
         }
     }
 
-    /// The query's own best `count` documents, ranked without the expansion (`base`), stay first and in
+    /// The query's own best documents, ranked without the expansion (`kept`, best first), stay first and in
     /// their order: each is raised, only if it must be, just above everything ranked after it. Memory adds
     /// context to what the user typed and reorders what follows; it never pushes out the query's best match.
     /// When memory is wrong about the topic this caps the damage at one place, and when it is right the
     /// query's best match is usually one of the documents it promotes anyway. Re-finding comes after, so
-    /// a document the user opened can still rise above it.
-    public static func keepFirst(_ fused: inout [Int64: Double], base: [Int64: Double], count: Int) {
-        // The base's best `count`, ties to the lower id as in `top`: a linear pass per place, not a sort.
-        var kept: [Int64] = [], keptSet = Set<Int64>()
-        for _ in 0..<count {
-            var best: (key: Int64, value: Double)?
-            for (d, s) in base where fused[d] != nil && !keptSet.contains(d) {
-                if let b = best, b.value > s || (b.value == s && b.key < d) { continue }
-                best = (d, s)
-            }
-            guard let best else { break }
-            kept.append(best.key)
-            keptSet.insert(best.key)
-        }
+    /// a document the user opened can still rise above it. A kept document the ranking does not hold is
+    /// left out (the expanded query scores every document the query alone would).
+    public static func keepFirst(_ fused: inout [Int64: Double], kept: [Int64]) {
+        let kept = kept.filter { fused[$0] != nil }
         guard !kept.isEmpty else { return }
+        let keptSet = Set(kept)
         guard var floor = fused.lazy.filter({ !keptSet.contains($0.key) }).map(\.value).max() else { return }
         for d in kept.reversed() {
             if let s = fused[d], s <= floor { fused[d] = floor.nextUp }

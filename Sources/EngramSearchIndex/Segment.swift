@@ -160,6 +160,17 @@ public final class Segment: @unchecked Sendable {
         return out
     }
 
+    /// Cosines of several queries with the given rows, each row's vector read once: `[query][row]`.
+    public func scores(_ queries: [[Float]], rows wanted: [Int]) -> [[Float]] {
+        guard queries.count > 1 else { return queries.map { scores($0, rows: wanted) } }
+        let nodes = section(.rowNode, UInt32.self)
+        let ids = wanted.map { nodes[$0] }
+        let flat = queries.flatMap { $0 }
+        var out = [Float](repeating: 0, count: queries.count * wanted.count)
+        withUnsafePointer(to: graph) { g in engram_graph_scores_many(g, flat, queries.count, ids, ids.count, &out) }
+        return (0..<queries.count).map { Array(out[$0 * wanted.count..<($0 + 1) * wanted.count]) }
+    }
+
     /// Cosine of `query` with every row, in row order (the exact scan).
     public func scanAll(_ query: [Float]) -> [Float] {
         populateVectors()

@@ -8,31 +8,42 @@ import Testing
     @Test func theQuerysBestDocumentStaysFirstAndNothingElseMoves() {
         // Memory ranks 7 first; without it, 3 was the best.
         var fused: [Int64: Double] = [7: 0.9, 5: 0.6, 3: 0.4, 1: 0.1]
-        let base: [Int64: Double] = [3: 0.8, 1: 0.5, 5: 0.2, 7: 0.1]
-        Searcher.keepFirst(&fused, base: base, count: 1)
+        Searcher.keepFirst(&fused, kept: [3])
         #expect(fused[3]! > 0.9 && fused[3]! == (0.9).nextUp)
         #expect(fused[7] == 0.9 && fused[5] == 0.6 && fused[1] == 0.1, "only the kept document's score changes")
 
         // Two kept, in the base's order, above everything else, even when memory ranks them the other way round.
         var two: [Int64: Double] = [7: 0.9, 1: 0.7, 3: 0.4]
-        Searcher.keepFirst(&two, base: base, count: 2)
-        let order = two.sorted { $0.value > $1.value }.map(\.key)
-        #expect(order == [3, 1, 7], "\(two)")
+        Searcher.keepFirst(&two, kept: [3, 1])
+        #expect(two.sorted { $0.value > $1.value }.map(\.key) == [3, 1, 7], "\(two)")
 
-        // Already first: nothing to do.
+        // Already first: nothing to do. A kept document the ranking does not hold is not added.
         var first: [Int64: Double] = [3: 0.9, 7: 0.5]
-        Searcher.keepFirst(&first, base: base, count: 1)
+        Searcher.keepFirst(&first, kept: [3])
         #expect(first == [3: 0.9, 7: 0.5])
+        var missing: [Int64: Double] = [7: 0.9, 1: 0.3]
+        Searcher.keepFirst(&missing, kept: [3])
+        #expect(missing == [7: 0.9, 1: 0.3])
+    }
 
-        // A base document the expanded ranking does not hold (filtered out) is not added; the next is kept.
-        var filtered: [Int64: Double] = [7: 0.9, 1: 0.3]
-        Searcher.keepFirst(&filtered, base: base, count: 1)
-        #expect(filtered[3] == nil && filtered[1]! > 0.9)
-
-        // Ties in the base go to the lower id, as the ranking breaks them.
-        var tied: [Int64: Double] = [9: 0.9, 4: 0.1, 2: 0.1]
-        Searcher.keepFirst(&tied, base: [4: 0.5, 2: 0.5, 9: 0.1], count: 1)
-        #expect(tied[2]! > 0.9 && tied[4] == 0.1)
+    @Test func theBestDocumentIsTheFusedRankingsFirst() {
+        // `best` finds in one pass what sorting the fused scores finds, ties to the lower id included.
+        var random = SystemRandomNumberGenerator()
+        for trial in 0..<200 {
+            var semantic: Searcher.DocumentScores = [:], lexical: Searcher.DocumentScores = [:]
+            for d in Int64(0)..<Int64(1 + trial % 40) {
+                // Coarse scores, so that ties happen.
+                semantic[d] = (Double(Int.random(in: -3...8, using: &random)) / 8, d)
+                if Bool.random(using: &random) { lexical[d] = (Double(Int.random(in: 0...5, using: &random)), d) }
+            }
+            for mode in [SearchMode.hybrid, .semantic, .lexical] {
+                var options = SearchOptions()
+                options.mode = mode
+                let sorted = Searcher.top(Searcher.fuse(semantic: semantic, lexical: lexical, options: options), 2).map(\.key)
+                #expect(Searcher.best(1, semantic: semantic, lexical: lexical, options: options) == Array(sorted.prefix(1)))
+                #expect(Searcher.best(2, semantic: semantic, lexical: lexical, options: options) == sorted)
+            }
+        }
     }
 
     @Test func aSearchWithMemoryKeepsTheSearchWithoutItsFirstResult() throws {

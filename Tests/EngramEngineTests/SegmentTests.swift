@@ -149,6 +149,46 @@ import Testing
         }
     }
 
+    /// A search with memory scores its expanded query and its own query in one pass over the candidates'
+    /// vectors: the query alone must get exactly what a search alone gets, and the expanded query the same
+    /// for every document it would score alone, plus the query's own candidates (through the graph, where
+    /// each has candidates of its own beyond the floor sample; the exact scan; a filter).
+    @Test func severalQueryVectorsScoreAsEachWouldAlone() throws {
+        let docs = try EngineSupport.copyOfFixtures()
+        let folder = docs.deletingLastPathComponent()
+        let source = folder.appendingPathComponent("source.sqlite").path, index = folder.appendingPathComponent("many.sqlite").path
+        #expect(try EngineSupport.run(["index", docs.path, "--index", source, "--quiet"]).0 == 0)
+        let encoder = try EngineSupport.encoder.get()
+        do {
+            let target = try IndexStore(path: index, access: .write(create: true, wait: .fail))
+            try target.bindModel(identity: encoder.identity, dimension: 384)
+            _ = try SyntheticIndex.build(from: try IndexStore(path: source, access: .read), into: target, chunks: 12_000)
+        }
+        #expect(try EngineSupport.run(["index", docs.path, "--index", index, "--quiet"]).0 == 0, "the segment and its graph")
+        let store = try IndexStore(path: index, access: .read)
+        let searcher = try Searcher(store: store, encoder: encoder)
+        let ids = try store.read { try store.documents().map(\.id).sorted() }
+        #expect(ids.count > 4096, "more documents than the floor sample: each query has candidates of its own")
+        let (v1, v2) = (encoder.encode("sourdough starter"), encoder.encode("tides and the moon"))
+        let also1 = Set(ids.suffix(40)), also2 = Set(ids.prefix(40))
+        func same(_ a: Searcher.DocumentScores, _ b: Searcher.DocumentScores) -> Bool {
+            a.count == b.count && a.allSatisfy { d, x in b[d].map { $0.score == x.score && $0.chunkID == x.chunkID } ?? false }
+        }
+        var exact = SearchOptions()
+        exact.vectorSearch = .exact
+        for (options, allowed) in [(Self.approximate(), nil), (exact, nil), (Self.approximate(), Set(ids.shuffled().prefix(300)))] {
+            let pair = try searcher.semanticScores([(v1, also1), (v2, also2)], options: options, allowed: allowed)
+            let alone = [try searcher.semanticScores(v1, also: also1, options: options, allowed: allowed),
+                         try searcher.semanticScores(v2, also: also2, options: options, allowed: allowed)]
+            #expect(same(pair[1], alone[1]), "\(options.vectorSearch) \(allowed?.count ?? 0)")
+            #expect(alone[0].allSatisfy { d, x in pair[0][d].map { $0.score == x.score && $0.chunkID == x.chunkID } ?? false })
+            #expect(Set(pair[0].keys).isSuperset(of: pair[1].keys))
+        }
+        let graph = try searcher.semanticScores([(v1, also1), (v2, also2)], options: Self.approximate())
+        let single = try searcher.semanticScores(v1, also: also1, options: Self.approximate())
+        #expect(graph[0].count > single.count && graph[1].count < graph[0].count, "the query alone keeps to its own candidates")
+    }
+
     @Test func aWriterKilledWhileBuildingTheSegmentLeavesASearchableIndex() throws {
         let docs = try EngineSupport.copyOfFixtures()
         let folder = docs.deletingLastPathComponent()

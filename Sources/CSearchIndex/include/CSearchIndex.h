@@ -68,6 +68,10 @@ float engram_dot(const float *a, const float *b, size_t n);
 
 /// Dot products of `query` with the vectors of `count` nodes, `scores[j]` for `nodes[j]`.
 void engram_graph_scores(const engram_graph_view *g, const float *query, const uint32_t *nodes, size_t count, float *scores);
+/// The same for `nq` queries at once (`queries`: nq × dim, row-major), each vector read once:
+/// `scores[q * count + j]` for query q and `nodes[j]`.
+void engram_graph_scores_many(const engram_graph_view *g, const float *queries, size_t nq, const uint32_t *nodes, size_t count,
+                              float *scores);
 
 // MARK: Top-k BM25 (MaxScore over block-skipping postings)
 
