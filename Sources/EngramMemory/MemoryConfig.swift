@@ -60,6 +60,9 @@ public struct MemoryConfig: Sendable, Equatable {
     /// memory expands the query (``Searcher/keepFirst``): memory reorders what follows the query's best match.
     /// A topic wrongly let through then costs one place rather than the page's best result.
     public var keepFirst = 1
+    /// The query's best match is kept only while memory is unsure: when no entry in effect passes the guard
+    /// at `keepBelow` or more (an entry that does is trusted with the first place too). 1: always kept.
+    public var keepBelow = 0.9
 
     /// Width of the guard's logistic step: 0.04 turns "off topic" into "on topic" over about ±0.08 of score.
     public var gateWidth = 0.04

@@ -61,7 +61,16 @@ extension MemoryModel {
         let opened = weighted.filter { $0.refindWeight >= config.floor }.compactMap { w in
             w.entry.path.map { QueryExpansion.Opened(path: $0, weight: w.refindWeight) }
         }
-        return (QueryExpansion(terms: terms, strength: config.beta, opened: opened, refind: config.refind, keep: config.keepFirst), weighted)
+        return (QueryExpansion(terms: terms, strength: config.beta, opened: opened, refind: config.refind,
+                               keep: keeps(weighted, config: config)), weighted)
+    }
+
+    /// How many of the query's own best documents stay first: `keepFirst` while memory expands the query and
+    /// no entry in effect passes the guard at `keepBelow` or more; else none.
+    public static func keeps(_ weighted: [WeightedEntry], config: MemoryConfig) -> Int {
+        let expanding = weighted.filter { $0.weight >= config.floor }
+        guard config.beta != 0, !expanding.isEmpty else { return 0 }
+        return config.keepBelow >= 1 || !expanding.contains { $0.gate >= config.keepBelow } ? config.keepFirst : 0
     }
 
     /// Per hit of an explained search: its score without memory, memory's part, and each active entry's
@@ -70,7 +79,7 @@ extension MemoryModel {
         -> [MemoryExplanation]
     {
         let active = weighted.filter { $0.takesPart(floor: config.floor) }
-        let expands = config.beta != 0 && weighted.contains { $0.weight >= config.floor }
+        let keep = keeps(weighted, config: config)
         return hits.map { hit in
             let chunk = vectors[hit.chunkID] ?? []
             let base = hit.base ?? BaseScore(rank: nil, score: 0, semantic: 0, lexical: 0)
@@ -85,7 +94,7 @@ extension MemoryModel {
                     c.refound = refound
                     return c
                 })
-            e.kept = expands && (base.rank ?? .max) <= config.keepFirst
+            e.kept = (base.rank ?? .max) <= keep
             return e
         }
     }

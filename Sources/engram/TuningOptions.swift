@@ -88,6 +88,9 @@ struct MemoryTuning: ParsableArguments {
     @Option(help: "How many of the query's own best results stay first when memory expands the query (0…10).")
     var keepFirst: Int?
 
+    @Option(help: "Keep them only while no entry in effect passes the guard at this level or more (1: always) (0…1).")
+    var keepBelow: Double?
+
     func validate() throws {
         try Validate.finite(searchDecay, "--search-decay", in: 0...1)
         try Validate.finite(beta, "--beta", in: 0...100)
@@ -105,6 +108,7 @@ struct MemoryTuning: ParsableArguments {
         try Validate.finite(refindWidth, "--refind-width", in: 0.001...1)
         try Validate.finite(openInherit, "--open-inherit", in: 0...1)
         try Validate.finite(keepFirst.map(Double.init), "--keep-first", in: 0...10)
+        try Validate.finite(keepBelow, "--keep-below", in: 0...1)
     }
 
     /// Flags over `config` (which holds the defaults, the config file and the environment).
@@ -130,6 +134,7 @@ struct MemoryTuning: ParsableArguments {
         if let refindWidth { config.refindWidth = refindWidth }
         if let openInherit { config.openInherit = openInherit }
         if let keepFirst { config.keepFirst = keepFirst }
+        if let keepBelow { config.keepBelow = keepBelow }
     }
 }
 

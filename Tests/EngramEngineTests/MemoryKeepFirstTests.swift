@@ -1,5 +1,6 @@
 import EngramEngine
 import EngramMemory
+import EngramStore
 import Foundation
 import Testing
 
@@ -57,12 +58,38 @@ import Testing
         let loose = support.names(try support.search("planets", index, at + ["--keep-first", "0"]))
         #expect(loose.first != plain.first, "memory moves the first result when nothing keeps it: \(loose) vs \(plain)")
 
-        let kept = try support.search("planets", index, at + ["--keep-first", "1", "--explain"])
+        let kept = try support.search("planets", index, at + ["--keep-first", "1", "--keep-below", "1", "--explain"])
         let names = support.names(kept)
         #expect(names.first == plain.first, "\(names) vs \(plain)")
         #expect(Array(names.dropFirst()) == Array(loose.filter { $0 != plain.first }.prefix(names.count - 1)),
                 "what follows is memory's order: \(names) vs \(loose)")
         let results = try #require((kept["memory"] as? [String: Any])?["results"] as? [[String: Any]])
         #expect(results.map { $0["kept"] as? Bool } == [true] + Array(repeating: false, count: results.count - 1))
+
+        // An entry the guard passes in full is trusted with the first place too: nothing is kept.
+        let trusted = try support.search("planets", index, at + ["--keep-first", "1", "--keep-below", "0.5", "--explain"])
+        #expect(support.names(trusted) == loose)
+        let none = try #require((trusted["memory"] as? [String: Any])?["results"] as? [[String: Any]])
+        #expect(none.allSatisfy { $0["kept"] as? Bool == false })
+    }
+
+    @Test func theMatchIsKeptOnlyWhileMemoryIsUnsure() {
+        var c = MemoryConfig()
+        // An absolute guard, so each entry's gate is σ((cosine − 0.5)/0.05): 0.27 at 0.45, 0.73 at 0.55.
+        (c.margin, c.openMargin, c.tau, c.gateWidth, c.keepFirst, c.keepBelow) = (0, 0, 0.5, 0.05, 1, 0.5)
+        func weighted(_ cosines: [Double], now: Double = 0) -> [WeightedEntry] {
+            let entries = cosines.enumerated().map { i, x in
+                MemoryStore.Entry(id: Int64(i), profile: "p", kind: "query", text: "e\(i)", vector: [Float(x), Float((1 - x * x).squareRoot())],
+                                  at: 0, sequence: i)
+            }
+            return MemoryModel.weigh(entries, query: [1, 0], now: now, searches: cosines.count, config: c)
+        }
+        #expect(MemoryModel.keeps(weighted([0.45, 0.44]), config: c) == 1, "every entry in effect is unsure")
+        #expect(MemoryModel.keeps(weighted([0.45, 0.55]), config: c) == 0, "one entry is past the level")
+        #expect(MemoryModel.keeps(weighted([0.2]), config: c) == 0, "nothing in effect: nothing expands, nothing to keep")
+        c.keepBelow = 1
+        #expect(MemoryModel.keeps(weighted([0.9]), config: c) == 1, "at 1 the match is always kept")
+        c.keepFirst = 0
+        #expect(MemoryModel.keeps(weighted([0.45]), config: c) == 0)
     }
 }

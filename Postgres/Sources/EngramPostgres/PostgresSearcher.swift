@@ -216,14 +216,17 @@ public final class PostgresSearcher {
         if options.mode != .lexical {
             var also = Set(lexical0.keys).union(opened.keys)
             for t in terms { also.formUnion(t.scores.keys) }
+            let base = expansion.expandsQuery && (request.explain || expansion.keeps)
+            if base {
+                // The query alone first: the query with memory then scores its candidates too, so the query's
+                // best match is among what it ranks (as the SQLite store's one pass does).
+                semantic0 = try await semanticScores(q, also: Set(lexical0.keys), options: options)
+                also.formUnion(semantic0.keys)
+                lap("base")
+            }
             semantic = try await semanticScores(expansion.expandsQuery ? Searcher.expand(q, expansion) : q, also: also, options: options)
             lap("semantic")
-            if expansion.expandsQuery && (request.explain || expansion.keeps) {
-                semantic0 = try await semanticScores(q, also: Set(lexical0.keys), options: options)
-                lap("base")
-            } else {
-                semantic0 = semantic
-            }
+            if !base { semantic0 = semantic }
         }
         // Filters act on each side before the expansion is rescaled and sides are normalised, as the
         // SQLite searcher's filters pick the documents first.
@@ -240,7 +243,7 @@ public final class PostgresSearcher {
         let lexical = expanded ? Searcher.expandLexical(lexical0, terms: terms, strength: expansion.strength) : lexical0
         var fused = Searcher.fuse(semantic: semantic, lexical: lexical, options: options)
         if expansion.keeps {
-            Searcher.keepFirst(&fused, base: Searcher.fuse(semantic: semantic0, lexical: lexical0, options: options), count: expansion.keep)
+            Searcher.keepFirst(&fused, kept: Searcher.best(expansion.keep, semantic: semantic0, lexical: lexical0, options: options))
         }
         Searcher.refind(&fused, opened: opened, strength: expansion.refind)
         var ranking = Ranking(top: Searcher.topDocuments(fused, limit: options.limit), semantic: semantic, lexical: lexical)
