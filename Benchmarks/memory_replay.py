@@ -9,9 +9,10 @@ share of the index. The candidate documents are those the details file holds (th
 entry's top 50), so figures differ from the engine's by about a point; settings worth keeping are then run
 through the engine (`memory_loo.py`).
 
-`--keep N` keeps the query's own N best documents first (the engine's `--keep-first`). The script prints, per
-setting of a grid, drilldown recovered and the relative change of collide, related and switch per collection,
-then a leave-one-collection-out choice over the grid under memory_loo.py's rule (targets without opens only).
+The grid's first coordinate is how many of the query's own best documents stay first (the engine's
+`--keep-first`, here kept always, as `--keep-below 1`). The script prints, per setting of the grid, drilldown
+recovered and the relative change of collide and related per collection, then a leave-one-collection-out
+choice over the grid under memory_loo.py's rule (targets without opens only).
 
 Usage: memory_replay.py [--work DIR]   (DIR: the details files memory_features.py writes, one per collection)
 """

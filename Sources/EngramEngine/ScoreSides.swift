@@ -49,11 +49,12 @@ extension Searcher {
     }
 
     /// The same for several query vectors (a query with memory, then without it), each with its own `also`.
-    /// With the graph every candidate row is read once for all of them. The first vector scores every
-    /// candidate (the query with memory ranks whatever the query alone would); each other vector scores the
-    /// documents its own search would (its shortlist, its `also`, the sample), so its scores equal a search alone.
+    /// With the graph every candidate row is read once for all of them, and each vector scores the documents
+    /// its own search would (its shortlist, its `also`, the sample), so its scores equal a search alone; with
+    /// `firstScoresAll` the first vector scores every vector's candidates (the query with memory then ranks
+    /// whatever the query alone would).
     public func semanticScores(_ queries: [(vector: [Float], also: Set<Int64>)], options: SearchOptions = SearchOptions(),
-                               allowed: Set<Int64>? = nil) throws -> [DocumentScores]
+                               allowed: Set<Int64>? = nil, firstScoresAll: Bool = false) throws -> [DocumentScores]
     {
         let data = try self.data()
         var outs = [DocumentScores](repeating: [:], count: queries.count)
@@ -76,12 +77,14 @@ extension Searcher {
                 var set = data.sampleRows(Self.floorSample)
                 let everyone = UInt64.max
                 var mask = [UInt64](repeating: everyone, count: set.groups.count)
-                let first: UInt64 = 1
-                let candidates: [Set<Int64>] = queries.map { query in
-                    var mine = Set(nearest(segment, query.vector, k: Self.semanticShortlist + excluded.count)
+                let first: UInt64 = firstScoresAll ? 1 : 0
+                // The vector walked last first: its walk is reused (the guard walked for the query alone).
+                var candidates = [Set<Int64>](repeating: [], count: queries.count)
+                let walked = queries.indices.first { lastWalk?.vector == queries[$0].vector } ?? 0
+                for i in [walked] + queries.indices.filter({ $0 != walked }) {
+                    candidates[i] = Set(nearest(segment, queries[i].vector, k: Self.semanticShortlist + excluded.count)
                         .lazy.filter { !excluded.contains($0.row) }.map { segment.documentID(row: $0.row) })
-                    mine.formUnion(query.also)
-                    return mine
+                    candidates[i].formUnion(queries[i].also)
                 }
                 for mine in candidates {
                     for d in mine where !set.documents.contains(d) {
@@ -101,13 +104,11 @@ extension Searcher {
                         outs[i][g.document] = (Double(s[best]), segment.chunkID(row: set.rows[best]))
                     }
                 }
-                if allowed != nil {
+                // A filter the graph's candidates hardly meet: every vector scans every chunk instead (the tail too).
+                if allowed != nil, outs.contains(where: { $0.count < options.limit }) {
                     var exact = options
                     exact.vectorSearch = .exact
-                    for i in outs.indices where outs[i].count < options.limit {
-                        outs[i] = try semanticScores(queries[i].vector, options: exact, allowed: allowed)
-                    }
-                    return outs
+                    return try semanticScores(queries, options: exact, allowed: allowed)
                 }
             } else {
                 // The vector scanned last first: its scan is reused.

@@ -124,7 +124,8 @@ public final class Searcher {
             if expansion.expandsQuery && (request.explain || expansion.keeps) {
                 // With memory and without it in one pass over the candidates' vectors.
                 let both = try timed("semantic") {
-                    try semanticScores([(queryVector, also), (q, Set(lexical0.keys))], options: options, allowed: allowed)
+                    try semanticScores([(queryVector, also), (q, Set(lexical0.keys))], options: options, allowed: allowed,
+                                       firstScoresAll: expansion.keeps)
                 }
                 (semantic, semantic0) = (both[0], both[1])
             } else {
@@ -210,7 +211,8 @@ public final class Searcher {
     /// When memory is wrong about the topic this caps the damage at one place, and when it is right the
     /// query's best match is usually one of the documents it promotes anyway. Re-finding comes after, so
     /// a document the user opened can still rise above it. A kept document the ranking does not hold is
-    /// left out (the expanded query scores every document the query alone would).
+    /// left out (with min-max fusion the expanded query scores every document the query alone would; with
+    /// RRF each side fuses its best 1,000 only).
     public static func keepFirst(_ fused: inout [Int64: Double], kept: [Int64]) {
         let kept = kept.filter { fused[$0] != nil }
         guard !kept.isEmpty else { return }

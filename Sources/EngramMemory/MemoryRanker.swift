@@ -94,7 +94,8 @@ extension MemoryModel {
                     c.refound = refound
                     return c
                 })
-            e.kept = (base.rank ?? .max) <= keep
+            // Kept, and still in its place (an opened document found again may rise above it).
+            e.kept = (base.rank ?? .max) <= keep && hit.rank == base.rank
             return e
         }
     }

@@ -218,10 +218,10 @@ public final class PostgresSearcher {
             for t in terms { also.formUnion(t.scores.keys) }
             let base = expansion.expandsQuery && (request.explain || expansion.keeps)
             if base {
-                // The query alone first: the query with memory then scores its candidates too, so the query's
-                // best match is among what it ranks (as the SQLite store's one pass does).
+                // The query alone first: to keep its best match, the query with memory then scores its
+                // candidates too, so the match is among what it ranks (as the SQLite store's one pass does).
                 semantic0 = try await semanticScores(q, also: Set(lexical0.keys), options: options)
-                also.formUnion(semantic0.keys)
+                if expansion.keeps { also.formUnion(semantic0.keys) }
                 lap("base")
             }
             semantic = try await semanticScores(expansion.expandsQuery ? Searcher.expand(q, expansion) : q, also: also, options: options)
