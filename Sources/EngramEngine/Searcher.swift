@@ -207,7 +207,8 @@ public final class Searcher {
 
     /// The query's own best documents, ranked without the expansion (`kept`, best first), stay first and in
     /// their order: each is raised, only if it must be, just above everything ranked after it. Memory adds
-    /// context to what the user typed and reorders what follows; it never pushes out the query's best match.
+    /// context to what the user typed and reorders what follows; while it is unsure (the caller decides:
+    /// `QueryExpansion.keep`) it never pushes out the query's best match.
     /// When memory is wrong about the topic this caps the damage at one place, and when it is right the
     /// query's best match is usually one of the documents it promotes anyway. Re-finding comes after, so
     /// a document the user opened can still rise above it. A kept document the ranking does not hold is
