@@ -134,11 +134,10 @@ struct RowGroups {
     var groups: [(document: Int64, start: Int, end: Int)] = []
     var documents = Set<Int64>()
 
-    /// Adds a document's rows, once per document; false when it was already there.
-    @discardableResult mutating func add(_ document: Int64, _ documentRows: [Int]) -> Bool {
-        guard documents.insert(document).inserted else { return false }
+    /// Adds a document's rows, once per document.
+    mutating func add(_ document: Int64, _ documentRows: [Int]) {
+        guard documents.insert(document).inserted else { return }
         groups.append((document, rows.count, rows.count + documentRows.count))
         rows += documentRows
-        return true
     }
 }
