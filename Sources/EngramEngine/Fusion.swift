@@ -54,25 +54,32 @@ extension Searcher {
         }
     }
 
-    /// The `count` best documents of the fused ranking, best first, ties to the lower id as in `top`: what
-    /// `top(fuse(…), count)` gives, computed in one pass for min-max fusion without building the fused scores.
-    public static func best(_ count: Int, semantic: DocumentScores, lexical: DocumentScores, options: SearchOptions) -> [Int64] {
-        guard options.mode == .hybrid, options.fusion == .minmax, count == 1 else {
-            return top(fuse(semantic: semantic, lexical: lexical, options: options), count).map(\.key)
+    /// The `count` best documents of the fused ranking with their scores, best first, ties to the lower id
+    /// as in `top`: what `top(fuse(…), count)` gives, computed in one pass for min-max fusion (up to two
+    /// documents) without building the fused scores.
+    public static func best(_ count: Int, semantic: DocumentScores, lexical: DocumentScores, options: SearchOptions)
+        -> [(key: Int64, value: Double)]
+    {
+        guard options.mode == .hybrid, options.fusion == .minmax, count <= 2 else {
+            return top(fuse(semantic: semantic, lexical: lexical, options: options), count)
         }
         var lo = Double.infinity, hi = -Double.infinity, lexMax = 0.0
         for s in semantic.values { (lo, hi) = (min(lo, s.score), max(hi, s.score)) }
         for l in lexical.values { lexMax = max(lexMax, l.score) }
-        var best: (key: Int64, value: Double)?
+        let before = { (a: (key: Int64, value: Double), b: (key: Int64, value: Double)) in a.value > b.value || (a.value == b.value && a.key < b.key) }
+        var first: (key: Int64, value: Double)?, second: (key: Int64, value: Double)?
         for (d, s) in semantic {
             // The same arithmetic as `fusedParts`, so the same doubles.
             let dn = hi > lo ? (s.score - lo) / (hi - lo) : 0
             let ln = lexMax > 0 ? (lexical[d]?.score ?? 0) / lexMax : 0
-            let v = options.alpha * dn + (1 - options.alpha) * ln
-            if let b = best, b.value > v || (b.value == v && b.key < d) { continue }
-            best = (d, v)
+            let x = (key: d, value: options.alpha * dn + (1 - options.alpha) * ln)
+            if let f = first, !before(x, f) {
+                if second.map({ before(x, $0) }) ?? true { second = x }
+            } else {
+                (first, second) = (x, first)
+            }
         }
-        return best.map { [$0.key] } ?? []
+        return Array([first, second].compactMap { $0 }.prefix(count))
     }
 
     /// The `limit` best documents, ties broken by id so rankings are reproducible.

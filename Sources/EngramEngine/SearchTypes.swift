@@ -102,11 +102,15 @@ public struct QueryExpansion: Sendable {
     /// δ: how far an opened document rises, as a share of the best fused score.
     public var refind: Double
     /// How many of the query's own best documents (ranked without the expansion) stay first, in their
-    /// order, when the query is expanded (``Searcher/keepFirst``); 0: none.
+    /// order, when the query is expanded (``Searcher/keepFirst(_:expansion:semantic:lexical:options:)``); 0: none.
     public var keep: Int
+    /// When they stay first: once the query's best document leads its runner-up (without the expansion)
+    /// by at least this share of its fused score. 0: always; infinity: never.
+    public var keepLead: Double
 
-    public init(terms: [Term] = [], strength: Double = 0, opened: [Opened] = [], refind: Double = 0, keep: Int = 0) {
-        (self.terms, self.strength, self.opened, self.refind, self.keep) = (terms, strength, opened, refind, keep)
+    public init(terms: [Term] = [], strength: Double = 0, opened: [Opened] = [], refind: Double = 0, keep: Int = 0,
+                keepLead: Double = 0) {
+        (self.terms, self.strength, self.opened, self.refind, self.keep, self.keepLead) = (terms, strength, opened, refind, keep, keepLead)
     }
 
     public var isEmpty: Bool { !expandsQuery && !refinds }
@@ -116,7 +120,7 @@ public struct QueryExpansion: Sendable {
     /// Whether any opened document is lifted.
     public var refinds: Bool { refind > 0 && !opened.isEmpty }
     /// Whether the ranking without the expansion is needed to keep the query's own best documents first.
-    public var keeps: Bool { expandsQuery && keep > 0 }
+    public var keeps: Bool { expandsQuery && keep > 0 && keepLead.isFinite }
 }
 
 /// A hit's standing without the query's expansion, over the same filtered candidates.
@@ -180,6 +184,8 @@ public struct SearchResponse: Sendable {
     /// With `SearchRequest.explain`: the top documents without the expansion.
     public var baseline: [SearchHit]?
     public var timings: [String: Double]
+    /// How many of the query's own best documents the expansion kept first (``QueryExpansion/keep``).
+    public var kept = 0
 
     public init(query: String, mode: SearchMode, hits: [SearchHit], baseline: [SearchHit]? = nil, timings: [String: Double]) {
         (self.query, self.mode, self.hits, self.baseline, self.timings) = (query, mode, hits, baseline, timings)

@@ -83,6 +83,8 @@ public final class Searcher {
         var queryVector: [Float] = []
         /// With `explain`: every candidate's score parts without the expansion, and its own sides.
         var base: (parts: [Int64: (semantic: Double, lexical: Double)], semantic: DocumentScores, lexical: DocumentScores)?
+        /// How many of the query's own best documents were kept first.
+        var kept = 0
     }
 
     func ranking(_ request: SearchRequest, timings: inout [String: Double]) throws -> Ranking {
@@ -136,11 +138,10 @@ public final class Searcher {
         // 3. Fusion and the top documents.
         return timed("rank") {
             var fused = Self.fuse(semantic: semantic, lexical: lexical, options: options)
-            if expansion.keeps {
-                Self.keepFirst(&fused, kept: Self.best(expansion.keep, semantic: semantic0, lexical: lexical0, options: options))
-            }
+            let kept = Self.keepFirst(&fused, expansion: expansion, semantic: semantic0, lexical: lexical0, options: options)
             Self.refind(&fused, opened: opened, strength: expansion.refind)
             var ranking = Ranking(top: Self.top(fused, options.limit), semantic: semantic, lexical: lexical, queryVector: queryVector)
+            ranking.kept = kept
             if request.explain {
                 let parts = expanded ? Self.scoreParts(semantic: semantic0, lexical: lexical0, options: options)
                                      : Self.scoreParts(semantic: semantic, lexical: lexical, options: options)
@@ -207,8 +208,8 @@ public final class Searcher {
 
     /// The query's own best documents, ranked without the expansion (`kept`, best first), stay first and in
     /// their order: each is raised, only if it must be, just above everything ranked after it. Memory adds
-    /// context to what the user typed and reorders what follows; while it is unsure (the caller decides:
-    /// `QueryExpansion.keep`) it never pushes out the query's best match.
+    /// context to what the user typed and reorders what follows; when it is unsure, or the query has a clear
+    /// answer of its own (the caller decides), it never pushes out the query's best match.
     /// When memory is wrong about the topic this caps the damage at one place, and when it is right the
     /// query's best match is usually one of the documents it promotes anyway. Re-finding comes after, so
     /// a document the user opened can still rise above it. A kept document the ranking does not hold is
@@ -223,6 +224,26 @@ public final class Searcher {
             if let s = fused[d], s <= floor { fused[d] = floor.nextUp }
             floor = fused[d] ?? floor
         }
+    }
+
+    /// The expansion's keep step, shared by every store: the query's own best documents (`semantic` and
+    /// `lexical` are its sides without the expansion) stay first when the expansion keeps them and the
+    /// best leads its runner-up by `keepLead` of its fused score or more. A query whose best match stands
+    /// out has an answer of its own; memory is for the short queries that do not. The lead is relative,
+    /// so it reads alike on any min-max scale (under RRF leads are tiny and only `keepLead` 0 keeps).
+    /// Returns how many documents were kept.
+    @discardableResult
+    public static func keepFirst(_ fused: inout [Int64: Double], expansion: QueryExpansion, semantic: DocumentScores,
+                                 lexical: DocumentScores, options: SearchOptions) -> Int
+    {
+        guard expansion.keeps else { return 0 }
+        let best = Self.best(max(expansion.keep, 2), semantic: semantic, lexical: lexical, options: options)
+        guard let first = best.first else { return 0 }
+        let lead = best.count < 2 ? 1 : first.value > 0 ? (first.value - best[1].value) / first.value : 0
+        guard lead >= expansion.keepLead else { return 0 }
+        let kept = best.prefix(expansion.keep).map(\.key).filter { fused[$0] != nil }
+        keepFirst(&fused, kept: kept)
+        return kept.count
     }
 
     /// normalize(q + β Σ wᵢ eᵢ), accumulated in Double.
@@ -258,7 +279,9 @@ public final class Searcher {
                                      lexical: base.lexical, options: request.options)
         }
         timings["total"] = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
-        return SearchResponse(query: request.text, mode: request.options.mode, hits: hits, baseline: baseline, timings: timings)
+        var response = SearchResponse(query: request.text, mode: request.options.mode, hits: hits, baseline: baseline, timings: timings)
+        response.kept = r.kept
+        return response
     }
 
     /// Top documents for a query under the given options.

@@ -148,7 +148,7 @@ public struct SessionEvaluator {
                 let (expansion, weighted) = memory.expansion(entries, query: vectors[text]!, statistics: try stats(text), now: at, searches: searches)
                 let key = text + "\u{1}\(expansion.strength)\u{1}" + expansion.terms.map { "\($0.text)\u{2}\($0.weight)" }.joined(separator: ",")
                     + "\u{1}\(expansion.refind)\u{1}" + expansion.opened.map { "\($0.path)\u{2}\($0.weight)" }.joined(separator: ",")
-                    + "\u{1}\(expansion.keep)"
+                    + "\u{1}\(expansion.keep)\u{1}\(expansion.keepLead)"
                 if let hits = rankings[key] { return (hits, weighted) }
                 let hits = try searcher.search(SearchRequest(text, vector: vectors[text], options: options, expansion: expansion)).hits
                 rankings[key] = hits

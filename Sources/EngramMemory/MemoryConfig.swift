@@ -60,9 +60,13 @@ public struct MemoryConfig: Sendable, Equatable {
     /// memory expands the query (``Searcher/keepFirst``): memory reorders what follows the query's best match.
     /// A topic wrongly let through then costs one place rather than the page's best result.
     public var keepFirst = 1
-    /// The query's best match is kept only while memory is unsure: when no entry in effect passes the guard
+    /// The query's best match is kept while memory is unsure: when no entry in effect passes the guard
     /// at `keepBelow` or more (an entry that does is trusted with the first place too). 1: always kept.
-    public var keepBelow = 0.9
+    public var keepBelow = 0.5
+    /// ... and, however sure memory is, while the match stands out: it leads the query's runner-up by at
+    /// least this share of its fused score (a query with a clear answer of its own needs no context).
+    /// 1: only `keepBelow` decides.
+    public var keepLead = 0.15
 
     /// Width of the guard's logistic step: 0.04 turns "off topic" into "on topic" over about ±0.08 of score.
     public var gateWidth = 0.04

@@ -61,25 +61,28 @@ extension MemoryModel {
         let opened = weighted.filter { $0.refindWeight >= config.floor }.compactMap { w in
             w.entry.path.map { QueryExpansion.Opened(path: $0, weight: w.refindWeight) }
         }
+        let keep = keeps(weighted, config: config)
         return (QueryExpansion(terms: terms, strength: config.beta, opened: opened, refind: config.refind,
-                               keep: keeps(weighted, config: config)), weighted)
+                               keep: keep.count, keepLead: keep.lead), weighted)
     }
 
-    /// How many of the query's own best documents stay first: `keepFirst` while memory expands the query and
-    /// no entry in effect passes the guard at `keepBelow` or more; else none.
-    public static func keeps(_ weighted: [WeightedEntry], config: MemoryConfig) -> Int {
+    /// How many of the query's own best documents stay first while memory expands the query (`keepFirst`),
+    /// and the lead over its runner-up the best needs for that: none while memory is unsure (no entry in
+    /// effect passes the guard at `keepBelow` or more), else `keepLead` (infinite, never, at 1).
+    public static func keeps(_ weighted: [WeightedEntry], config: MemoryConfig) -> (count: Int, lead: Double) {
         let expanding = weighted.filter { $0.weight >= config.floor }
-        guard config.beta != 0, !expanding.isEmpty else { return 0 }
-        return config.keepBelow >= 1 || !expanding.contains { $0.gate >= config.keepBelow } ? config.keepFirst : 0
+        guard config.beta != 0, config.keepFirst > 0, !expanding.isEmpty else { return (0, .infinity) }
+        let unsure = config.keepBelow >= 1 || !expanding.contains { $0.gate >= config.keepBelow }
+        return (config.keepFirst, unsure ? 0 : config.keepLead >= 1 ? .infinity : config.keepLead)
     }
 
     /// Per hit of an explained search: its score without memory, memory's part, and each active entry's
-    /// cosine to the hit's passage (`vectors`: the hits' chunk vectors by chunk id).
-    public static func explanations(_ hits: [SearchHit], weighted: [WeightedEntry], vectors: [Int64: [Float]], config: MemoryConfig)
-        -> [MemoryExplanation]
+    /// cosine to the hit's passage (`vectors`: the hits' chunk vectors by chunk id; `kept`: how many of the
+    /// query's own best documents the search kept first).
+    public static func explanations(_ hits: [SearchHit], weighted: [WeightedEntry], vectors: [Int64: [Float]], kept keep: Int,
+                                    config: MemoryConfig) -> [MemoryExplanation]
     {
         let active = weighted.filter { $0.takesPart(floor: config.floor) }
-        let keep = keeps(weighted, config: config)
         return hits.map { hit in
             let chunk = vectors[hit.chunkID] ?? []
             let base = hit.base ?? BaseScore(rank: nil, score: 0, semantic: 0, lexical: 0)
@@ -144,7 +147,8 @@ public struct MemoryRanker {
         if explain {
             var vectors: [Int64: [Float]] = [:]
             for hit in response.hits { vectors[hit.chunkID] = try searcher.chunkVector(hit.chunkID) }
-            explanations = MemoryModel.explanations(response.hits, weighted: weighted, vectors: vectors, config: config)
+            explanations = MemoryModel.explanations(response.hits, weighted: weighted, vectors: vectors, kept: response.kept,
+                                                    config: config)
         }
         return MemoryResult(response: response, explanations: explanations, entries: weighted, floor: config.floor)
     }

@@ -38,9 +38,29 @@ import Testing
                 if Bool.random(using: &random) { lexical[d] = (Double(Int.random(in: 0...5, using: &random)), d) }
             }
             let options = SearchOptions()
-            let sorted = Searcher.top(Searcher.fuse(semantic: semantic, lexical: lexical, options: options), 1).map(\.key)
-            #expect(Searcher.best(1, semantic: semantic, lexical: lexical, options: options) == sorted, "\(semantic) \(lexical)")
+            let fused = Searcher.fuse(semantic: semantic, lexical: lexical, options: options)
+            for count in 1...2 {
+                let sorted = Searcher.top(fused, count), best = Searcher.best(count, semantic: semantic, lexical: lexical, options: options)
+                #expect(best.map(\.key) == sorted.map(\.key) && best.map(\.value) == sorted.map(\.value), "\(count): \(semantic) \(lexical)")
+            }
         }
+    }
+
+    @Test func aMatchThatStandsOutIsKeptHoweverSureMemoryIs() {
+        // Semantic mode: the fused score is the cosine. Without memory 3 leads 5 by (0.8 − 0.6) / 0.8 = 25 %.
+        var options = SearchOptions()
+        options.mode = .semantic
+        let semantic0: Searcher.DocumentScores = [3: (0.8, 3), 5: (0.6, 5), 7: (0.5, 7)]
+        func ranked(lead: Double) -> (order: [Int64], kept: Int) {
+            var fused: [Int64: Double] = [7: 0.9, 5: 0.7, 3: 0.4]  // with memory
+            let e = QueryExpansion(terms: [.init(text: "t", vector: [1], weight: 1)], strength: 1, keep: 1, keepLead: lead)
+            let kept = Searcher.keepFirst(&fused, expansion: e, semantic: semantic0, lexical: [:], options: options)
+            return (fused.sorted { $0.value > $1.value }.map(\.key), kept)
+        }
+        #expect(ranked(lead: 0).order == [3, 7, 5] && ranked(lead: 0).kept == 1, "lead 0: kept whatever the lead")
+        #expect(ranked(lead: 0.24).order == [3, 7, 5] && ranked(lead: 0.24).kept == 1, "25 % ≥ 24 %")
+        #expect(ranked(lead: 0.26).order == [7, 5, 3] && ranked(lead: 0.26).kept == 0, "25 % < 26 %: memory's order")
+        #expect(ranked(lead: .infinity).kept == 0, "never")
     }
 
     @Test func aSearchWithMemoryKeepsTheSearchWithoutItsFirstResult() throws {
@@ -62,14 +82,26 @@ import Testing
         let results = try #require((kept["memory"] as? [String: Any])?["results"] as? [[String: Any]])
         #expect(results.map { $0["kept"] as? Bool } == [true] + Array(repeating: false, count: results.count - 1))
 
-        // An entry the guard passes in full is trusted with the first place too: nothing is kept.
-        let trusted = try support.search("planets", index, at + ["--keep-first", "1", "--keep-below", "0.5", "--explain"])
+        // An entry the guard passes in full is trusted with the first place too: nothing is kept...
+        let trusted = try support.search("planets", index, at + ["--keep-first", "1", "--keep-below", "0.5", "--keep-lead", "1", "--explain"])
         #expect(support.names(trusted) == loose)
         let none = try #require((trusted["memory"] as? [String: Any])?["results"] as? [[String: Any]])
         #expect(none.allSatisfy { $0["kept"] as? Bool == false })
+
+        // ... unless the query's own best match leads its runner-up by the share asked or more.
+        let scores = try #require((try support.search("planets", index, ["--no-memory"])["results"] as? [[String: Any]])?
+            .compactMap { $0["score"] as? Double })
+        let lead = (scores[0] - scores[1]) / scores[0]
+        #expect(lead > 0.01, "the test needs a lead: \(scores)")
+        for (share, keeps) in [(lead * 0.99, true), (min(lead * 1.01, 1), false)] {
+            let r = try support.search("planets", index, at + ["--keep-below", "0.5", "--keep-lead", "\(share)", "--explain"])
+            #expect((support.names(r).first == plain.first) == keeps, "lead \(lead), asked \(share): \(support.names(r))")
+            let marks = try #require((r["memory"] as? [String: Any])?["results"] as? [[String: Any]])
+            #expect((marks.first?["kept"] as? Bool) == keeps)
+        }
     }
 
-    @Test func theMatchIsKeptOnlyWhileMemoryIsUnsure() {
+    @Test func theMatchIsKeptWhileMemoryIsUnsureOrWhenItStandsOut() {
         var c = MemoryConfig()
         // An absolute guard, so each entry's gate is σ((cosine − 0.5)/0.05): 0.27 at 0.45, 0.73 at 0.55.
         (c.margin, c.openMargin, c.tau, c.gateWidth, c.keepFirst, c.keepBelow) = (0, 0, 0.5, 0.05, 1, 0.5)
@@ -80,12 +112,16 @@ import Testing
             }
             return MemoryModel.weigh(entries, query: [1, 0], now: now, searches: cosines.count, config: c)
         }
-        #expect(MemoryModel.keeps(weighted([0.45, 0.44]), config: c) == 1, "every entry in effect is unsure")
-        #expect(MemoryModel.keeps(weighted([0.45, 0.55]), config: c) == 0, "one entry is past the level")
-        #expect(MemoryModel.keeps(weighted([0.2]), config: c) == 0, "nothing in effect: nothing expands, nothing to keep")
+        c.keepLead = 0.15
+        func keeps(_ cosines: [Double]) -> (count: Int, lead: Double) { MemoryModel.keeps(weighted(cosines), config: c) }
+        #expect(keeps([0.45, 0.44]) == (1, 0), "every entry in effect is unsure: kept whatever the lead")
+        #expect(keeps([0.45, 0.55]) == (1, 0.15), "one entry is past the level: kept only if the match stands out")
+        #expect(keeps([0.2]).count == 0, "nothing in effect: nothing expands, nothing to keep")
+        c.keepLead = 1
+        #expect(keeps([0.45, 0.55]) == (1, .infinity), "at 1 the lead never keeps it")
         c.keepBelow = 1
-        #expect(MemoryModel.keeps(weighted([0.9]), config: c) == 1, "at 1 the match is always kept")
+        #expect(keeps([0.9]) == (1, 0), "at 1 the match is always kept")
         c.keepFirst = 0
-        #expect(MemoryModel.keeps(weighted([0.45]), config: c) == 0)
+        #expect(keeps([0.45]).count == 0)
     }
 }

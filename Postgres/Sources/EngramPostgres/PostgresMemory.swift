@@ -34,7 +34,8 @@ extension PostgresSearcher {
         var explanations: [MemoryExplanation] = []
         if explain {
             let vectors = try await chunkVectors(response.hits.map(\.chunkID))
-            explanations = MemoryModel.explanations(response.hits, weighted: weighted, vectors: vectors, config: config)
+            explanations = MemoryModel.explanations(response.hits, weighted: weighted, vectors: vectors, kept: response.kept,
+                                                    config: config)
         }
         return MemoryResult(response: response, explanations: explanations, entries: weighted, floor: config.floor)
     }

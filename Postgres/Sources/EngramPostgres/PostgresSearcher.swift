@@ -175,6 +175,8 @@ public final class PostgresSearcher {
         public var lexical: DocumentScores
         /// With `explain`: every candidate's score parts without the expansion, and its own sides.
         public var base: (parts: [Int64: (semantic: Double, lexical: Double)], semantic: DocumentScores, lexical: DocumentScores)?
+        /// How many of the query's own best documents were kept first.
+        public var kept = 0
     }
 
     /// Ranked documents: both sides from the server (the query's and, with memory's expansion, each
@@ -242,11 +244,10 @@ public final class PostgresSearcher {
         }
         let lexical = expanded ? Searcher.expandLexical(lexical0, terms: terms, strength: expansion.strength) : lexical0
         var fused = Searcher.fuse(semantic: semantic, lexical: lexical, options: options)
-        if expansion.keeps {
-            Searcher.keepFirst(&fused, kept: Searcher.best(expansion.keep, semantic: semantic0, lexical: lexical0, options: options))
-        }
+        let kept = Searcher.keepFirst(&fused, expansion: expansion, semantic: semantic0, lexical: lexical0, options: options)
         Searcher.refind(&fused, opened: opened, strength: expansion.refind)
         var ranking = Ranking(top: Searcher.topDocuments(fused, limit: options.limit), semantic: semantic, lexical: lexical)
+        ranking.kept = kept
         if request.explain {
             let (s, l) = expanded ? (semantic0, lexical0) : (semantic, lexical)
             ranking.base = (Searcher.scoreParts(semantic: s, lexical: l, options: options), s, l)
@@ -301,7 +302,9 @@ public final class PostgresSearcher {
                                            semantic: base.semantic, lexical: base.lexical, options: options)
         }
         timings["total"] = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
-        return SearchResponse(query: request.text, mode: options.mode, hits: hits, baseline: baseline, timings: timings)
+        var response = SearchResponse(query: request.text, mode: options.mode, hits: hits, baseline: baseline, timings: timings)
+        response.kept = r.kept
+        return response
     }
 
     /// Top documents for a query, with their best passage.
