@@ -14,7 +14,11 @@ The grid's first coordinate is how many of the query's own best documents stay f
 recovered and the relative change of collide and related per collection, then a leave-one-collection-out
 choice over the grid under memory_loo.py's rule (targets without opens only).
 
-Usage: memory_replay.py [--work DIR]   (DIR: the details files memory_features.py writes, one per collection)
+With --lead it prints instead, at τ 0.10, β 4, width 0.04 with the best match kept, when to keep it: while
+the guard is under a level (`--keep-below`), or when the match leads the query's runner-up by a share of its
+fused score or more (`--keep-lead`).
+
+Usage: memory_replay.py [--work DIR] [--lead]   (DIR: the details files memory_features.py writes, one per collection)
 """
 import argparse, collections, itertools, json, math, os, sys
 
@@ -65,14 +69,23 @@ def load(path):
     return sessions
 
 
-def evaluate(sessions, tau, beta, width, keep, floor=0.01):
+def lead(s):
+    """How far the query's best document leads its runner-up without memory, as a share of its fused score."""
+    b, top = base_scores(s), s["_base"]
+    return (b[top[0]] - b[top[1]]) / b[top[0]] if len(top) > 1 and b[top[0]] > 0 else 1
+
+
+def evaluate(sessions, tau, beta, width, keep, floor=0.01, below=1.0, keep_lead=math.inf):
+    """Per kind: drilldown recovered, else the relative change. The best `keep` documents stay first while the
+    entry's guard is under `below` (1: always), or when the best leads its runner-up by `keep_lead` or more."""
     acc = collections.defaultdict(lambda: [0.0, 0.0, 0.0])
     for s in sessions:
-        w = s["entries"][0]["decay"] / (1 + math.exp(-(s["_g"] - tau) / width))
+        g = 1 / (1 + math.exp(-(s["_g"] - tau) / width))
+        w = s["entries"][0]["decay"] * g
         m = s["_b"]
         if w >= floor:
             r = expanded(s, beta * w)
-            kept = s["_base"][:keep]
+            kept = s["_base"][:keep] if below >= 1 or g < below or lead(s) >= keep_lead else []
             m = ndcg(kept + [d for d in r if d not in kept], s["qrels"])
         a = acc[s["kind"]]
         a[0] += s["_b"]
@@ -93,11 +106,20 @@ def shortfall(f):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--work", default="/tmp/engram-memory-features")
+    ap.add_argument("--lead", action="store_true", help="the keep-below × keep-lead grid")
     a = ap.parse_args()
     names = sorted(f[:-6] for f in os.listdir(a.work) if f.endswith(".jsonl"))
     if not names:
         sys.exit(f"memory_replay: no details files in {a.work} (run memory_features.py first)")
     data = {n: load(os.path.join(a.work, n + ".jsonl")) for n in names}
+    if a.lead:
+        print("| kept below, lead | " + " | ".join(names) + " |")
+        print("|---|" + "---|" * len(names))
+        for below, keep_lead in itertools.product((0.5, 0.7, 0.9, 1.0), (0.1, 0.15, 0.2, math.inf)):
+            F = {n: evaluate(data[n], 0.10, 4, 0.04, 1, below=below, keep_lead=keep_lead) for n in names}
+            print(f"| {below}, {keep_lead} | " + " | ".join(f"{F[n]['drilldown'] * 100:.0f} co{F[n].get('collide', 0) * 100:+.1f}"
+                                                           for n in names) + " |")
+        return
     grid = list(itertools.product((0, 1), (0.10, 0.11, 0.12, 0.13, 0.14, 0.15, 0.16, 0.18), (3, 4, 5, 6, 8), (0.03, 0.04, 0.05, 0.07)))
     F = {g: {n: evaluate(data[n], g[1], g[2], g[3], g[0]) for n in names} for g in grid}
     print("| keep, τ, β, width | " + " | ".join(names) + " |")

@@ -66,8 +66,9 @@ extension Searcher {
         var lo = Double.infinity, hi = -Double.infinity, lexMax = 0.0
         for s in semantic.values { (lo, hi) = (min(lo, s.score), max(hi, s.score)) }
         for l in lexical.values { lexMax = max(lexMax, l.score) }
-        let before = { (a: (key: Int64, value: Double), b: (key: Int64, value: Double)) in a.value > b.value || (a.value == b.value && a.key < b.key) }
-        var first: (key: Int64, value: Double)?, second: (key: Int64, value: Double)?
+        typealias Scored = (key: Int64, value: Double)
+        let before = { (a: Scored, b: Scored) in a.value > b.value || (a.value == b.value && a.key < b.key) }
+        var first: Scored?, second: Scored?
         for (d, s) in semantic {
             // The same arithmetic as `fusedParts`, so the same doubles.
             let dn = hi > lo ? (s.score - lo) / (hi - lo) : 0

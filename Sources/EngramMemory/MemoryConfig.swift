@@ -57,7 +57,8 @@ public struct MemoryConfig: Sendable, Equatable {
     public var openInherit = 0.5
 
     /// How many of the query's own best documents (ranked without memory) stay first, in their order, when
-    /// memory expands the query (``Searcher/keepFirst``): memory reorders what follows the query's best match.
+    /// memory expands the query (``Searcher/keepFirst(_:expansion:semantic:lexical:options:)``): memory
+    /// reorders what follows the query's best match.
     /// A topic wrongly let through then costs one place rather than the page's best result.
     public var keepFirst = 1
     /// The query's best match is kept while memory is unsure: when no entry in effect passes the guard
