@@ -16,7 +16,7 @@ choice over the grid under memory_loo.py's rule (targets without opens only).
 
 With --lead it prints instead, at τ 0.10, β 4, width 0.04 with the best match kept, when to keep it: while
 the guard is under a level (`--keep-below`), or when the match leads the query's runner-up by a share of its
-fused score or more (`--keep-lead`).
+fused score or more (`--keep-lead`) while the guard is under a higher level (`--lead-below`).
 
 Usage: memory_replay.py [--work DIR] [--lead]   (DIR: the details files memory_features.py writes, one per collection)
 """
@@ -75,9 +75,10 @@ def lead(s):
     return (b[top[0]] - b[top[1]]) / b[top[0]] if len(top) > 1 and b[top[0]] > 0 else 1
 
 
-def evaluate(sessions, tau, beta, width, keep, floor=0.01, below=1.0, keep_lead=math.inf):
+def evaluate(sessions, tau, beta, width, keep, floor=0.01, below=1.0, keep_lead=math.inf, lead_below=1.0):
     """Per kind: drilldown recovered, else the relative change. The best `keep` documents stay first while the
-    entry's guard is under `below` (1: always), or when the best leads its runner-up by `keep_lead` or more."""
+    entry's guard is under `below` (1: always), or, while it is under `lead_below`, when the best leads its
+    runner-up by `keep_lead` or more."""
     acc = collections.defaultdict(lambda: [0.0, 0.0, 0.0])
     for s in sessions:
         g = 1 / (1 + math.exp(-(s["_g"] - tau) / width))
@@ -85,7 +86,7 @@ def evaluate(sessions, tau, beta, width, keep, floor=0.01, below=1.0, keep_lead=
         m = s["_b"]
         if w >= floor:
             r = expanded(s, beta * w)
-            kept = s["_base"][:keep] if below >= 1 or g < below or lead(s) >= keep_lead else []
+            kept = s["_base"][:keep] if below >= 1 or g < below or (g < lead_below and lead(s) >= keep_lead) else []
             m = ndcg(kept + [d for d in r if d not in kept], s["qrels"])
         a = acc[s["kind"]]
         a[0] += s["_b"]
@@ -113,11 +114,13 @@ def main():
         sys.exit(f"memory_replay: no details files in {a.work} (run memory_features.py first)")
     data = {n: load(os.path.join(a.work, n + ".jsonl")) for n in names}
     if a.lead:
-        print("| kept below, lead | " + " | ".join(names) + " |")
+        print("| kept below, lead, lead below | " + " | ".join(names) + " |")
         print("|---|" + "---|" * len(names))
-        for below, keep_lead in itertools.product((0.5, 0.7, 0.9, 1.0), (0.1, 0.15, 0.2, math.inf)):
-            F = {n: evaluate(data[n], 0.10, 4, 0.04, 1, below=below, keep_lead=keep_lead) for n in names}
-            print(f"| {below}, {keep_lead} | " + " | ".join(f"{F[n]['drilldown'] * 100:.0f} co{F[n].get('collide', 0) * 100:+.1f}"
+        grid = list(itertools.product((0.5, 0.7, 0.9, 1.0), (0.1, 0.15, 0.2, math.inf), (1.0,)))
+        grid += [(0.5, keep_lead, lead_below) for keep_lead in (0.1, 0.15) for lead_below in (0.8, 0.9)]
+        for below, keep_lead, lead_below in grid:
+            F = {n: evaluate(data[n], 0.10, 4, 0.04, 1, below=below, keep_lead=keep_lead, lead_below=lead_below) for n in names}
+            print(f"| {below}, {keep_lead}, {lead_below} | " + " | ".join(f"{F[n]['drilldown'] * 100:.0f} co{F[n].get('collide', 0) * 100:+.1f}"
                                                            for n in names) + " |")
         return
     grid = list(itertools.product((0, 1), (0.10, 0.11, 0.12, 0.13, 0.14, 0.15, 0.16, 0.18), (3, 4, 5, 6, 8), (0.03, 0.04, 0.05, 0.07)))

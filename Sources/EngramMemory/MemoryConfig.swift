@@ -64,10 +64,14 @@ public struct MemoryConfig: Sendable, Equatable {
     /// The query's best match is kept while memory is unsure: when no entry in effect passes the guard
     /// at `keepBelow` or more (an entry that does is trusted with the first place too). 1: always kept.
     public var keepBelow = 0.5
-    /// ... and, however sure memory is, while the match stands out: it leads the query's runner-up by at
-    /// least this share of its fused score (a query with a clear answer of its own needs no context).
-    /// 1: only `keepBelow` decides.
-    public var keepLead = 0.15
+    /// ... and while memory is fairly sure (no entry in effect passes the guard at `keepLeadBelow`) only if
+    /// the match stands out: it leads the query's runner-up by at least this share of its fused score (a
+    /// query with a clear answer of its own needs no context). 1: only `keepBelow` decides.
+    public var keepLead = 0.1
+    /// An entry past this level of the guard is trusted with the first place whatever the lead: "what makes
+    /// it rise" right after "what makes bread dough rise" is about bread, however well "rise" alone finds
+    /// the tides. 1: the lead counts however sure memory is.
+    public var keepLeadBelow = 0.8
 
     /// Width of the guard's logistic step: 0.04 turns "off topic" into "on topic" over about ±0.08 of score.
     public var gateWidth = 0.04

@@ -67,13 +67,15 @@ extension MemoryModel {
     }
 
     /// How many of the query's own best documents stay first while memory expands the query (`keepFirst`),
-    /// and the lead over its runner-up the best needs for that: none while memory is unsure (no entry in
-    /// effect passes the guard at `keepBelow` or more), else `keepLead` (infinite, never, at 1).
+    /// and the lead over its runner-up the best needs for that, by how sure memory is (the highest guard
+    /// of an entry in effect): none while it is under `keepBelow`; `keepLead` while it is under
+    /// `keepLeadBelow`; past that (or with `keepLead` 1) infinite: the first place is memory's.
     public static func keeps(_ weighted: [WeightedEntry], config: MemoryConfig) -> (count: Int, lead: Double) {
         let expanding = weighted.filter { $0.weight >= config.floor }
-        guard config.beta != 0, config.keepFirst > 0, !expanding.isEmpty else { return (0, .infinity) }
-        let unsure = config.keepBelow >= 1 || !expanding.contains { $0.gate >= config.keepBelow }
-        return (config.keepFirst, unsure ? 0 : config.keepLead >= 1 ? .infinity : config.keepLead)
+        guard config.beta != 0, config.keepFirst > 0, let sure = expanding.map(\.gate).max() else { return (0, .infinity) }
+        if config.keepBelow >= 1 || sure < config.keepBelow { return (config.keepFirst, 0) }
+        let leadCounts = config.keepLead < 1 && (config.keepLeadBelow >= 1 || sure < config.keepLeadBelow)
+        return (config.keepFirst, leadCounts ? config.keepLead : .infinity)
     }
 
     /// Per hit of an explained search: its score without memory, memory's part, and each active entry's

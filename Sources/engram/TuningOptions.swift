@@ -91,8 +91,11 @@ struct MemoryTuning: ParsableArguments {
     @Option(help: "Keep them only while no entry in effect passes the guard at this level or more (1: always) (0…1).")
     var keepBelow: Double?
 
-    @Option(help: "Keep them too, however sure memory is, once the best leads the query's runner-up by this share of its score (1: only --keep-below decides) (0…1).")
+    @Option(help: "Past --keep-below, keep them if the best leads the query's runner-up by this share of its score (1: never) (0…1).")
     var keepLead: Double?
+
+    @Option(help: "The lead counts only while no entry in effect passes the guard at this level (1: however sure memory is) (0…1).")
+    var keepLeadBelow: Double?
 
     func validate() throws {
         try Validate.finite(searchDecay, "--search-decay", in: 0...1)
@@ -113,6 +116,7 @@ struct MemoryTuning: ParsableArguments {
         try Validate.finite(keepFirst.map(Double.init), "--keep-first", in: 0...10)
         try Validate.finite(keepBelow, "--keep-below", in: 0...1)
         try Validate.finite(keepLead, "--keep-lead", in: 0...1)
+        try Validate.finite(keepLeadBelow, "--keep-lead-below", in: 0...1)
     }
 
     /// Flags over `config` (which holds the defaults, the config file and the environment).
@@ -140,6 +144,7 @@ struct MemoryTuning: ParsableArguments {
         if let keepFirst { config.keepFirst = keepFirst }
         if let keepBelow { config.keepBelow = keepBelow }
         if let keepLead { config.keepLead = keepLead }
+        if let keepLeadBelow { config.keepLeadBelow = keepLeadBelow }
     }
 }
 

@@ -94,11 +94,27 @@ import Testing
         let lead = (scores[0] - scores[1]) / scores[0]
         #expect(lead > 0.01, "the test needs a lead: \(scores)")
         for (share, keeps) in [(lead * 0.99, true), (min(lead * 1.01, 1), false)] {
-            let r = try support.search("planets", index, at + ["--keep-below", "0.5", "--keep-lead", "\(share)", "--explain"])
+            let r = try support.search("planets", index, at + ["--keep-below", "0.5", "--keep-lead", "\(share)", "--keep-lead-below", "1",
+                                                               "--explain"])
             #expect((support.names(r).first == plain.first) == keeps, "lead \(lead), asked \(share): \(support.names(r))")
             let marks = try #require((r["memory"] as? [String: Any])?["results"] as? [[String: Any]])
             #expect((marks.first?["kept"] as? Bool) == keeps)
         }
+    }
+
+    @Test func aSureEntryChangesTheFirstResultHoweverWellTheQueryAloneFindsAnother() throws {
+        let support = MemoryRefindTests()
+        let index = try support.index()
+        let plain = try support.search("what makes it rise", index, ["--no-memory"])
+        let scores = try #require((plain["results"] as? [[String: Any]])?.compactMap { $0["score"] as? Double })
+        #expect(support.names(plain).first == "tides.md" && (scores[0] - scores[1]) / scores[0] > 0.1,
+                "alone, the query finds the tides first, and by a clear lead: \(support.names(plain)) \(scores)")
+        _ = try support.search("what makes bread dough rise", index, ["--profile", "bread", "--at", "2026-01-05T10:00:00Z"])
+        let after = try support.search("what makes it rise", index, ["--profile", "bread", "--at", "2026-01-05T10:01:00Z", "--explain"])
+        #expect(support.names(after).first == "sourdough.md", "\(support.names(after))")
+        let entries = try #require((after["memory"] as? [String: Any])?["entries"] as? [[String: Any]])
+        #expect(entries.count == 1 && (entries[0]["gate"] as? Double ?? 0) >= MemoryConfig().keepLeadBelow,
+                "the entry is sure of the topic: \(entries)")
     }
 
     @Test func theMatchIsKeptWhileMemoryIsUnsureOrWhenItStandsOut() {
@@ -112,11 +128,14 @@ import Testing
             }
             return MemoryModel.weigh(entries, query: [1, 0], now: now, searches: cosines.count, config: c)
         }
-        c.keepLead = 0.15
+        (c.keepLead, c.keepLeadBelow) = (0.15, 0.9)  // 0.9: a cosine of 0.61
         func keeps(_ cosines: [Double]) -> (count: Int, lead: Double) { MemoryModel.keeps(weighted(cosines), config: c) }
         #expect(keeps([0.45, 0.44]) == (1, 0), "every entry in effect is unsure: kept whatever the lead")
         #expect(keeps([0.45, 0.55]) == (1, 0.15), "one entry is past the level: kept only if the match stands out")
+        #expect(keeps([0.55, 0.65]) == (1, .infinity), "one entry is sure: the first place is memory's")
         #expect(keeps([0.2]).count == 0, "nothing in effect: nothing expands, nothing to keep")
+        c.keepLeadBelow = 1
+        #expect(keeps([0.55, 0.65]) == (1, 0.15), "at 1 the lead counts however sure memory is")
         c.keepLead = 1
         #expect(keeps([0.45, 0.55]) == (1, .infinity), "at 1 the lead never keeps it")
         c.keepBelow = 1
