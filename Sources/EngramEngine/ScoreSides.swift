@@ -65,7 +65,7 @@ extension Searcher {
         }
         if let segment = data.segment {
             let excluded = data.excludedRows
-            if let allowed, usesGraph(options, segment), allowed.count <= Self.approximateFrom / 2 {
+            if let allowed, usesGraph(options, segment), allowed.count <= filterScoresAllUpTo {
                 let rows = allowed.flatMap { segment.rows(ofDocument: $0) }.filter { !excluded.contains($0) }
                 for (i, scores) in segment.scores(queries.map(\.vector), rows: rows).enumerated() {
                     for (r, s) in zip(rows, scores) { offer(i, segment.documentID(row: r), Double(s), segment.chunkID(row: r)) }

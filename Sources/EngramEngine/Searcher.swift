@@ -24,6 +24,9 @@ public final class Searcher {
     var lastScan: (segment: ObjectIdentifier, vector: [Float], scores: [Float])?
     /// The last graph walk, for the same reason at scale.
     var lastWalk: (segment: ObjectIdentifier, vector: [Float], k: Int, hits: [(row: Int, score: Float)])?
+    /// A filter that allows this many documents or fewer has every chunk of theirs scored; more, and the
+    /// graph proposes candidates among them (a setting so that tests reach the graph's path on a small index).
+    public var filterScoresAllUpTo = Searcher.approximateFrom / 2
     /// Opened paths' document ids (nil: no longer indexed), for re-finding.
     private var openedIDs: [String: Int64?] = [:]
 

@@ -189,6 +189,24 @@ import Testing
         let graph = try searcher.semanticScores([(v1, also1), (v2, also2)], options: Self.approximate(), firstScoresAll: true)
         let single = try searcher.semanticScores(v1, also: also1, options: Self.approximate())
         #expect(graph[0].count > single.count, "the expanded query also scores the query's own candidates")
+
+        // A filter too wide to score all its documents' chunks: the graph proposes candidates among them.
+        searcher.filterScoresAllUpTo = 100
+        let wide = Set(ids.shuffled().prefix(2_000))
+        let filtered = try searcher.semanticScores([(v1, also1), (v2, also2)], options: Self.approximate(), allowed: wide)
+        let alone = [try searcher.semanticScores(v1, also: also1, options: Self.approximate(), allowed: wide),
+                     try searcher.semanticScores(v2, also: also2, options: Self.approximate(), allowed: wide)]
+        #expect(same(filtered[0], alone[0]) && same(filtered[1], alone[1]), "each vector as alone, through the graph's filtered path")
+        #expect(filtered.allSatisfy { Set($0.keys).isSubset(of: wide) && $0.count >= SearchOptions().limit })
+        let exactScores = try searcher.semanticScores(v1, options: exact, allowed: wide)
+        #expect(filtered[0].count < exactScores.count, "the graph's path scores candidates, not every allowed document")
+        #expect(filtered[0].allSatisfy { d, x in exactScores[d].map { $0.score == x.score && $0.chunkID == x.chunkID } ?? false },
+                "a candidate scores as its best chunk, as the exact scan finds it")
+        // Asked for more results than the candidates hold: every allowed chunk is scanned instead.
+        var many = Self.approximate()
+        many.limit = wide.count + 1
+        let fallback = try searcher.semanticScores(v1, options: many, allowed: wide)
+        #expect(same(fallback, exactScores), "\(fallback.count) of \(exactScores.count)")
     }
 
     @Test func aWriterKilledWhileBuildingTheSegmentLeavesASearchableIndex() throws {
