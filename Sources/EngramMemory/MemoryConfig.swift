@@ -61,8 +61,8 @@ public struct MemoryConfig: Sendable, Equatable {
     /// reorders what follows the query's best match.
     /// A topic wrongly let through then costs one place rather than the page's best result.
     public var keepFirst = 1
-    /// The query's best match is kept while memory is unsure: when no entry in effect passes the guard
-    /// at `keepBelow` or more (an entry that does is trusted with the first place too). 1: always kept.
+    /// The query's best match is kept whatever its lead while memory is unsure: while no entry in effect
+    /// passes the guard at `keepBelow` (past it, `keepLead` and `keepLeadBelow` decide). 1: always kept.
     public var keepBelow = 0.5
     /// ... and while memory is fairly sure (no entry in effect passes the guard at `keepLeadBelow`) only if
     /// the match stands out: it leads the query's runner-up by at least this share of its fused score (a

@@ -88,7 +88,7 @@ struct MemoryTuning: ParsableArguments {
     @Option(help: "How many of the query's own best results stay first when memory expands the query (0…10).")
     var keepFirst: Int?
 
-    @Option(help: "Keep them only while no entry in effect passes the guard at this level or more (1: always) (0…1).")
+    @Option(help: "Keep them whatever the lead while no entry in effect passes the guard at this level (1: always) (0…1).")
     var keepBelow: Double?
 
     @Option(help: "Past --keep-below, keep them if the best leads the query's runner-up by this share of its score (1: never) (0…1).")
