@@ -123,6 +123,14 @@ public struct QueryExpansion: Sendable {
     public var keeps: Bool { expandsQuery && keep > 0 && keepLead.isFinite }
 }
 
+/// What the expansion's keep step did: how many of the query's own best documents it kept first, and the
+/// lead over the runner-up that decided it (nil when memory was unsure and kept them whatever the lead).
+public struct Kept: Sendable, Equatable {
+    public var count: Int
+    public var lead: Double?
+    public init(count: Int = 0, lead: Double? = nil) { (self.count, self.lead) = (count, lead) }
+}
+
 /// A hit's standing without the query's expansion, over the same filtered candidates.
 public struct BaseScore: Sendable {
     /// Rank without the expansion (nil when the document was not ranked at all without it).
@@ -184,8 +192,8 @@ public struct SearchResponse: Sendable {
     /// With `SearchRequest.explain`: the top documents without the expansion.
     public var baseline: [SearchHit]?
     public var timings: [String: Double]
-    /// How many of the query's own best documents the expansion kept first (``QueryExpansion/keep``).
-    public var kept = 0
+    /// Which of the query's own best documents the expansion kept first, and why (``QueryExpansion/keep``).
+    public var kept = Kept()
 
     public init(query: String, mode: SearchMode, hits: [SearchHit], baseline: [SearchHit]? = nil, timings: [String: Double]) {
         (self.query, self.mode, self.hits, self.baseline, self.timings) = (query, mode, hits, baseline, timings)

@@ -86,8 +86,8 @@ public final class Searcher {
         var queryVector: [Float] = []
         /// With `explain`: every candidate's score parts without the expansion, and its own sides.
         var base: (parts: [Int64: (semantic: Double, lexical: Double)], semantic: DocumentScores, lexical: DocumentScores)?
-        /// How many of the query's own best documents were kept first.
-        var kept = 0
+        /// How many of the query's own best documents were kept first, and why.
+        var kept = Kept()
     }
 
     func ranking(_ request: SearchRequest, timings: inout [String: Double]) throws -> Ranking {
@@ -234,19 +234,19 @@ public final class Searcher {
     /// best leads its runner-up by `keepLead` of its fused score or more. A query whose best match stands
     /// out has an answer of its own; memory is for the short queries that do not. The lead is relative,
     /// so it reads alike on any min-max scale (under RRF leads are tiny and only `keepLead` 0 keeps).
-    /// Returns how many documents were kept.
+    /// Returns how many documents were kept, with the lead when it decided.
     @discardableResult
     public static func keepFirst(_ fused: inout [Int64: Double], expansion: QueryExpansion, semantic: DocumentScores,
-                                 lexical: DocumentScores, options: SearchOptions) -> Int
+                                 lexical: DocumentScores, options: SearchOptions) -> Kept
     {
-        guard expansion.keeps else { return 0 }
+        guard expansion.keeps else { return Kept() }
         let best = Self.best(max(expansion.keep, 2), semantic: semantic, lexical: lexical, options: options)
-        guard let first = best.first else { return 0 }
+        guard let first = best.first else { return Kept() }
         let lead = best.count < 2 ? 1 : first.value > 0 ? (first.value - best[1].value) / first.value : 0
-        guard lead >= expansion.keepLead else { return 0 }
+        guard lead >= expansion.keepLead else { return Kept() }
         let kept = best.prefix(expansion.keep).map(\.key).filter { fused[$0] != nil }
         keepFirst(&fused, kept: kept)
-        return kept.count
+        return Kept(count: kept.count, lead: expansion.keepLead > 0 ? lead : nil)
     }
 
     /// normalize(q + β Σ wᵢ eᵢ), accumulated in Double.

@@ -23,6 +23,8 @@ public struct MemoryExplanation: Sendable {
     public let contributions: [Contribution]
     /// The query's own best match, kept first while memory reorders what follows (``MemoryConfig/keepFirst``).
     public var kept = false
+    /// When it was kept for its lead over the query's runner-up (memory fairly sure), that lead.
+    public var keptLead: Double?
 }
 
 /// A search re-ranked with memory, with everything needed to explain it.
@@ -79,9 +81,9 @@ extension MemoryModel {
     }
 
     /// Per hit of an explained search: its score without memory, memory's part, and each active entry's
-    /// cosine to the hit's passage (`vectors`: the hits' chunk vectors by chunk id; `kept`: how many of the
-    /// query's own best documents the search kept first).
-    public static func explanations(_ hits: [SearchHit], weighted: [WeightedEntry], vectors: [Int64: [Float]], kept keep: Int,
+    /// cosine to the hit's passage (`vectors`: the hits' chunk vectors by chunk id; `kept`: which of the
+    /// query's own best documents the search kept first, and why).
+    public static func explanations(_ hits: [SearchHit], weighted: [WeightedEntry], vectors: [Int64: [Float]], kept: Kept,
                                     config: MemoryConfig) -> [MemoryExplanation]
     {
         let active = weighted.filter { $0.takesPart(floor: config.floor) }
@@ -100,7 +102,8 @@ extension MemoryModel {
                     return c
                 })
             // Kept, and still in its place (an opened document found again may rise above it).
-            e.kept = (base.rank ?? .max) <= keep && hit.rank == base.rank
+            e.kept = (base.rank ?? .max) <= kept.count && hit.rank == base.rank
+            if e.kept { e.keptLead = kept.lead }
             return e
         }
     }

@@ -93,6 +93,8 @@ public struct MemoryOutput: Encodable, Sendable {
         public let contributions: [Contribution]
         /// The query's own best match, kept first while memory reorders what follows.
         public let kept: Bool
+        /// When it was kept for its lead over the query's runner-up (memory fairly sure), that lead.
+        public let kept_lead: Double?
     }
     public let profile: String
     public let entries: [Entry]
@@ -109,7 +111,7 @@ public struct MemoryOutput: Encodable, Sendable {
         results = m.explanations.map { e in
             Result(rank: e.rank, base_rank: e.base.rank, base_score: e.base.score, memory_score: e.memoryScore,
                    contributions: e.contributions.map { Contribution(entry: $0.entryID, weight: $0.weight, similarity: $0.similarity, refound: $0.refound) },
-                   kept: e.kept)
+                   kept: e.kept, kept_lead: e.keptLead)
         }
     }
 }
@@ -214,7 +216,8 @@ public struct SearchPrinter {
             if explain, let e = memory?.explanations[safe: i] {
                 let was = e.base.rank.map { "rank \($0)" } ?? "unranked"
                 Swift.print(style.dim(String(format: "    memory: base %.3f %+.3f → %@ → %d", e.base.score, e.memoryScore, was, e.rank)
-                                      + (e.kept ? "  (the query's own best match, kept first)" : "")))
+                                      + (e.kept ? "  (the query's own best match, kept first" + (e.keptLead.map {
+                                          String(format: ": it leads the next by %.0f %% without memory)", $0 * 100) } ?? " whatever its lead)") : "")))
                 for c in e.contributions.sorted(by: { ($0.refound ? 1 : 0, $0.weight) > ($1.refound ? 1 : 0, $1.weight) }).prefix(3) {
                     Swift.print(style.dim(String(format: "      w %.2f  sim %.2f  ", c.weight, c.similarity) + (c.refound ? "opened before, found again  " : "")
                                           + "\"\(TextStyle.safe(String(c.text.prefix(70))))\""))

@@ -51,16 +51,18 @@ import Testing
         var options = SearchOptions()
         options.mode = .semantic
         let semantic0: Searcher.DocumentScores = [3: (0.8, 3), 5: (0.6, 5), 7: (0.5, 7)]
-        func ranked(lead: Double) -> (order: [Int64], kept: Int) {
+        func ranked(lead: Double) -> (order: [Int64], kept: Kept) {
             var fused: [Int64: Double] = [7: 0.9, 5: 0.7, 3: 0.4]  // with memory
             let e = QueryExpansion(terms: [.init(text: "t", vector: [1], weight: 1)], strength: 1, keep: 1, keepLead: lead)
             let kept = Searcher.keepFirst(&fused, expansion: e, semantic: semantic0, lexical: [:], options: options)
             return (fused.sorted { $0.value > $1.value }.map(\.key), kept)
         }
-        #expect(ranked(lead: 0).order == [3, 7, 5] && ranked(lead: 0).kept == 1, "lead 0: kept whatever the lead")
-        #expect(ranked(lead: 0.24).order == [3, 7, 5] && ranked(lead: 0.24).kept == 1, "25 % ≥ 24 %")
-        #expect(ranked(lead: 0.26).order == [7, 5, 3] && ranked(lead: 0.26).kept == 0, "25 % < 26 %: memory's order")
-        #expect(ranked(lead: .infinity).kept == 0, "never")
+        #expect(ranked(lead: 0).order == [3, 7, 5] && ranked(lead: 0).kept == Kept(count: 1), "lead 0: kept whatever the lead")
+        #expect(ranked(lead: 0.24).order == [3, 7, 5], "25 % ≥ 24 %")
+        let byLead = ranked(lead: 0.24).kept
+        #expect(byLead.count == 1 && abs((byLead.lead ?? 0) - 0.25) < 1e-12, "kept for its lead, which it reports: \(byLead)")
+        #expect(ranked(lead: 0.26).order == [7, 5, 3] && ranked(lead: 0.26).kept == Kept(), "25 % < 26 %: memory's order")
+        #expect(ranked(lead: .infinity).kept == Kept(), "never")
     }
 
     @Test func aSearchWithMemoryKeepsTheSearchWithoutItsFirstResult() throws {
@@ -81,6 +83,7 @@ import Testing
                 "what follows is memory's order: \(names) vs \(loose)")
         let results = try #require((kept["memory"] as? [String: Any])?["results"] as? [[String: Any]])
         #expect(results.map { $0["kept"] as? Bool } == [true] + Array(repeating: false, count: results.count - 1))
+        #expect(results.allSatisfy { $0["kept_lead"] == nil }, "kept whatever the lead: no lead decided it")
 
         // An entry the guard passes in full is trusted with the first place too: nothing is kept...
         let trusted = try support.search("planets", index, at + ["--keep-first", "1", "--keep-below", "0.5", "--keep-lead", "1", "--explain"])
@@ -99,6 +102,7 @@ import Testing
             #expect((support.names(r).first == plain.first) == keeps, "lead \(lead), asked \(share): \(support.names(r))")
             let marks = try #require((r["memory"] as? [String: Any])?["results"] as? [[String: Any]])
             #expect((marks.first?["kept"] as? Bool) == keeps)
+            if keeps { #expect(abs((marks.first?["kept_lead"] as? Double ?? 0) - lead) < 1e-9, "the lead that kept it: \(marks[0])") }
         }
     }
 

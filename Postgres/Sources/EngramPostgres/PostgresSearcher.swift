@@ -175,8 +175,8 @@ public final class PostgresSearcher {
         public var lexical: DocumentScores
         /// With `explain`: every candidate's score parts without the expansion, and its own sides.
         public var base: (parts: [Int64: (semantic: Double, lexical: Double)], semantic: DocumentScores, lexical: DocumentScores)?
-        /// How many of the query's own best documents were kept first.
-        public var kept = 0
+        /// How many of the query's own best documents were kept first, and why.
+        public var kept = Kept()
     }
 
     /// Ranked documents: both sides from the server (the query's and, with memory's expansion, each
