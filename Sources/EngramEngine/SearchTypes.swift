@@ -124,7 +124,7 @@ public struct QueryExpansion: Sendable {
 }
 
 /// What the expansion's keep step did: how many of the query's own best documents it kept first, and the
-/// lead over the runner-up that decided it (nil when memory was unsure and kept them whatever the lead).
+/// lead over the runner-up that decided it (nil when they were kept whatever the lead).
 public struct Kept: Sendable, Equatable {
     public var count: Int
     public var lead: Double?

@@ -25,6 +25,13 @@ public struct MemoryExplanation: Sendable {
     public var kept = false
     /// When it was kept for its lead over the query's runner-up (memory fairly sure), that lead.
     public var keptLead: Double?
+
+    /// Why the result is where it is, when it was kept first: in words, for `--explain`.
+    public var keptReason: String? {
+        guard kept else { return nil }
+        return "the query's own best match, kept first"
+            + (keptLead.map { String(format: ": it leads the next by %.0f %% without memory", $0 * 100) } ?? " whatever its lead")
+    }
 }
 
 /// A search re-ranked with memory, with everything needed to explain it.

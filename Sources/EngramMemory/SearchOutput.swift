@@ -216,8 +216,7 @@ public struct SearchPrinter {
             if explain, let e = memory?.explanations[safe: i] {
                 let was = e.base.rank.map { "rank \($0)" } ?? "unranked"
                 Swift.print(style.dim(String(format: "    memory: base %.3f %+.3f → %@ → %d", e.base.score, e.memoryScore, was, e.rank)
-                                      + (e.kept ? "  (the query's own best match, kept first" + (e.keptLead.map {
-                                          String(format: ": it leads the next by %.0f %% without memory)", $0 * 100) } ?? " whatever its lead)") : "")))
+                                      + (e.keptReason.map { "  (\($0))" } ?? "")))
                 for c in e.contributions.sorted(by: { ($0.refound ? 1 : 0, $0.weight) > ($1.refound ? 1 : 0, $1.weight) }).prefix(3) {
                     Swift.print(style.dim(String(format: "      w %.2f  sim %.2f  ", c.weight, c.similarity) + (c.refound ? "opened before, found again  " : "")
                                           + "\"\(TextStyle.safe(String(c.text.prefix(70))))\""))
