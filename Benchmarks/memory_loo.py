@@ -12,11 +12,21 @@ collections is smallest, each shortfall relative to its target (drilldown 6 % ag
 go to the best worst-case drilldown recovered. A setting is "admissible" on a collection when it misses
 no target there other than drilldown.
 
-Usage: memory_loo.py [--engram BIN] [--datasets DIR] [--cache DIR] [--jobs N] [--settings FILE] [SETTING...]
+Two other ways of choosing, to see whether the rule decides what is missed: --train-limits S scales the
+limits on the five training collections (0.5: collide ≥ −1 %), leaving those held out as they are;
+--one-se DIR applies the one-standard-error rule: among the settings as good as the best by the rule's
+shortfall, those whose drilldown recovered on every training collection is within one standard error (of
+the collection the best setting does worst on, bootstrapped over sessions from the details files in DIR,
+memory_features.py's) of the best's worst case; of those, the one that harms the least (summed relative
+losses on switch, collide and related, whatever their limits). --sure-first keeps only the settings in
+which a sure entry keeps the first place (no lead counting at any guard: docs/research.md).
+
+Usage: memory_loo.py [--engram BIN] [--datasets DIR] [--cache DIR] [--jobs N] [--settings FILE] [--sure-first]
+                     [--train-limits S] [--one-se DIR] [SETTING...]
 Benchmarks/memory_loo_settings.txt holds the settings docs/research.md reports (one per line).
 Results are cached per (setting, collection, clicks) in --cache, so settings can be added run by run.
 """
-import argparse, concurrent.futures, hashlib, json, os, subprocess, sys
+import argparse, concurrent.futures, hashlib, json, os, random, subprocess, sys
 
 LIMITS = {"switch": -0.01, "collide": -0.02, "related": -0.005}
 
@@ -74,19 +84,37 @@ def violations(f, clicks):
     return missed
 
 
-def shortfall(f, clicks):
-    """How far the run falls short of the targets, each relative to its own size."""
+def shortfall(f, clicks, scale=1.0):
+    """How far the run falls short of the targets, each relative to its own size (limits × `scale`)."""
     t = 0.0
     need = 0.35 if clicks else 0.20
     if f["drilldown"] < need:
         t += (need - f["drilldown"]) / need
     for kind, limit in LIMITS.items():
-        if f[kind] is not None and f[kind] < limit:
-            t += (limit - f[kind]) / -limit
+        if f[kind] is not None and f[kind] < limit * scale:
+            t += (limit * scale - f[kind]) / -(limit * scale)
     if abs(f["stale"]) > 0.02:
         t += (abs(f["stale"]) - 0.02) / 0.02
     t += (f["fresh"] < f["buried"] - 1e-12) + (not f["beats_concat"])
     return t
+
+
+def harm(f):
+    """Losses on switch, collide and related, each relative to its limit, whether or not the limit is met."""
+    return sum(-f[kind] / -limit for kind, limit in LIMITS.items() if f[kind] is not None and f[kind] < 0)
+
+
+def drilldown_se(path, rounds=500):
+    """The standard error of drilldown recovered on one collection, bootstrapped over its sessions."""
+    runs = [json.loads(line) for line in open(path, encoding="utf-8")]
+    runs = [s["ndcg"] for s in runs if s["kind"] == "drilldown"]
+    def recovered(xs):
+        gap = sum((x["full_query"] or 0) - x["baseline"] for x in xs)
+        return sum(x["memory"] - x["baseline"] for x in xs) / gap if gap > 0 else 0
+    rng = random.Random(1)
+    boot = [recovered([rng.choice(runs) for _ in runs]) for _ in range(rounds)]
+    mean = sum(boot) / rounds
+    return (sum((b - mean) ** 2 for b in boot) / rounds) ** 0.5
 
 
 def admissible(f, clicks=False):
@@ -100,10 +128,15 @@ def main():
     ap.add_argument("--cache", default="/tmp/engram-memory-loo")
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--settings", dest="file", help="a file of settings, one per line")
+    ap.add_argument("--sure-first", action="store_true", help="only settings in which a sure entry keeps the first place")
+    ap.add_argument("--train-limits", type=float, default=1.0, help="scale the limits on the training collections")
+    ap.add_argument("--one-se", metavar="DIR", help="the one-standard-error rule, with SEs from the details files in DIR")
     ap.add_argument("settings", nargs="*")
     a = ap.parse_args()
     if a.file:
         a.settings += [line.rstrip("\n") for line in open(a.file, encoding="utf-8") if line.strip()]
+    if a.sure_first:
+        a.settings = [s for s in a.settings if not ("--keep-lead-below 1" in s and "--keep-lead 1 " not in s + " ")]
     if not a.settings:
         ap.error("give settings, or --settings FILE")
     os.makedirs(a.cache, exist_ok=True)
@@ -130,9 +163,21 @@ def main():
         print(f"| {s or '(defaults)'} | " + " | ".join(cells) + f" | {len(ok)}: {' '.join(ok)} |")
 
     def score(s, train):
-        short = sum(shortfall(F[(s, n, c)], c) for n in train for c in (False, True))
+        short = sum(shortfall(F[(s, n, c)], c, a.train_limits) for n in train for c in (False, True))
         worst = min(F[(s, n, False)]["drilldown"] for n in train) + min(F[(s, n, True)]["drilldown"] for n in train)
         return (-round(short, 6), worst)
+
+    se = {n: drilldown_se(os.path.join(a.one_se, n + ".jsonl")) for n in names} if a.one_se else None
+
+    def choose(train):
+        scores = {s: score(s, train) for s in a.settings}
+        best = max((scores[s], s) for s in a.settings)[1]
+        if not se:
+            return best
+        worst = lambda s: min(F[(s, n, False)]["drilldown"] for n in train)
+        weakest = min(train, key=lambda n: F[(best, n, False)]["drilldown"])
+        near = [s for s in a.settings if scores[s][0] == scores[best][0] and worst(s) >= worst(best) - se[weakest]]
+        return min(near, key=lambda s: (sum(harm(F[(s, n, c)]) for n in train for c in (False, True)), -scores[s][1], s))
 
     print("\n### Leave one collection out\n")
     print("| held out | chosen on the other five | drilldown rec. (no opens / opens) | switch Δ | collide Δ | stale Δ | related Δ "
@@ -140,14 +185,14 @@ def main():
     print("|---|---|---|---|---|---|---|---|---|---|")
     for held in names:
         train = [n for n in names if n != held]
-        best = max((score(s, train), s) for s in a.settings)[1]
+        best = choose(train)
         f0, f1 = F[(best, held, False)], F[(best, held, True)]
         pair = lambda key, fmt="{:+.1f} %": " / ".join("—" if f[key] is None else fmt.format(f[key] * 100) for f in (f0, f1))
         print(f"| {held} | `{best or '(defaults)'}` | {pair('drilldown', '{:.1f} %')} | {pair('switch')} | {pair('collide')} | "
               f"{pair('stale')} | {pair('related')} | {f0['fresh']:+.3f} / {f0['buried']:+.3f} · {f1['fresh']:+.3f} / {f1['buried']:+.3f} | "
               f"{'yes' if f0['beats_concat'] else 'no'} / {'yes' if f1['beats_concat'] else 'no'} | "
               f"{', '.join(violations(f0, False) + [m + ' (opens)' for m in violations(f1, True)]) or 'none'} |")
-    chosen = max((score(s, names), s) for s in a.settings)[1]
+    chosen = choose(names)
     print(f"\nChosen on all six (the default): `{chosen or '(defaults)'}`")
     sys.stdout.flush()
 
