@@ -58,15 +58,37 @@ public struct ShownMemory: Encodable, Sendable {
 
     /// The listing as the terminal shows it (texts escaped with `TextStyle.safe`).
     public var lines: [String] {
-        var out = ["profile \(TextStyle.safe(profile)): \(entries.count) entries, \(searches) searches, half-life \(MemoryModel.clock(half_life_seconds))"
+        var out = ["profile \(TextStyle.safe(profile)): \(entries.count) \(entries.count == 1 ? "entry" : "entries"), "
+                   + "\(searches) \(searches == 1 ? "search" : "searches"), half-life \(MemoryModel.age(half_life_seconds))"
                    + (query.map { ", judged against \"\(TextStyle.safe($0))\"" } ?? "")]
         for r in entries {
             let shown = query == nil || r.weight < floor ? "  (\(r.why))" : "\n         \(r.why)"
-            out.append(String(format: "  %5.3f  %-5@  %@ ago  ", r.effective_weight ?? r.weight, r.kind, MemoryModel.clock(r.age_seconds))
-                       + "\"\(TextStyle.safe(String(r.text.prefix(70))))\""
+            let age = MemoryModel.age(r.age_seconds)
+            let pad = { (s: String, n: Int) in String(repeating: " ", count: max(0, n - s.count)) }
+            out.append(String(format: "  %5.3f  ", r.effective_weight ?? r.weight) + r.kind + pad(r.kind, 5)
+                       + "  " + pad(age, 6) + age + " ago  "
+                       + TextStyle.safe(MemoryModel.label(kind: r.kind, text: r.text, path: r.path, width: 70))
                        + (query == nil && r.weight >= floor ? "" : shown))
         }
+        if query == nil, entries.contains(where: { $0.weight >= floor }) {
+            out.append("The weight is what age and later searches leave of each entry. Whether an entry counts for a search "
+                       + "depends on its topic: --query QUERY shows, for that query, why each is or is not in effect.")
+        }
         return out
+    }
+}
+
+extension MemoryModel {
+    /// How listings name an entry: a search by its query in quotes, an open by its file's name and the
+    /// passage's first words, whitespace collapsed (a passage's line breaks would otherwise show as "\n"),
+    /// the text cut to `width` characters with an ellipsis.
+    public static func label(kind: String, text: String, path: String?, width: Int) -> String {
+        let words = text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        let cut = words.count > width
+            ? String(words.prefix(width - 1)).trimmingCharacters(in: .whitespaces) + "…" : words
+        guard kind == "open" else { return "\"\(cut)\"" }
+        let file = path.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "a result"
+        return "opened \(file): \"\(cut)\""
     }
 }
 
@@ -95,10 +117,3 @@ public struct ExportedMemory: Encodable, Sendable {
     }
 }
 
-extension MemoryModel {
-    /// "4:05" or "1:02:03".
-    public static func clock(_ seconds: Double) -> String {
-        let s = max(0, Int(seconds.rounded()))
-        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
-    }
-}

@@ -141,14 +141,17 @@ extension WeightedEntry {
     public func requiredCosine(_ config: MemoryConfig) -> Double { threshold + (similarity - score) }
 
     /// Why the entry is, or is not, in effect for this query, in words: faded (by age, by later searches,
-    /// or both), or on or off topic by how much against what the guard asks for this query.
+    /// or both), or on or off topic by how much against the cosine at which the guard lets half of it
+    /// through (its step is a logistic, so an entry a little short of it still counts a little).
     public func why(_ config: MemoryConfig) -> String {
         let age = MemoryModel.age(ageSeconds)
         let since = searchesSince == 1 ? "1 search since" : "\(searchesSince) searches since"
-        let needed = requiredCosine(config)
+        // Distances are taken between the rounded figures, so the words add up ("0.08 short of 0.37" at 0.29).
+        let (sim, needed) = (Self.hundredths(similarity), Self.hundredths(requiredCosine(config)))
+        let short = String(format: "%.2f short of the %.2f at which it would count half", max(0, needed - sim), needed)
         let against = reference.map {
-            referenceRank == 1 ? String(format: "; the index's best passage for this query is at %.2f", $0)
-                : String(format: "; the index's %@ best passage for this query is at %.2f", MemoryModel.ordinal(referenceRank), $0)
+            referenceRank == 1 ? String(format: "; the index's best passage for this query is at %.2f", Self.hundredths($0))
+                : String(format: "; the index's %@ best passage for this query is at %.2f", MemoryModel.ordinal(referenceRank), Self.hundredths($0))
         } ?? ""
         if decay < config.floor {
             let left = pow(2, -max(0, ageSeconds) / config.halfLife) * pow(config.searchDecay, Double(searchesSince))
@@ -157,27 +160,33 @@ extension WeightedEntry {
         }
         let refound = refindWeight >= config.floor
         let lifted = refound ? String(format: "; the opened document, wherever this search can return it, rises to be found again (at %.0f %%: this passage or the search it was opened from is near this query)", refindGate * 100) : ""
+        // The share the guard lets through, and the weight that leaves (the "w" of --explain's result lines).
+        let counted = String(format: "counted at %.0f %% of its weight (w %.2f)", gate * 100, weight)
         if weight >= config.floor {
             if inherited {
-                return String(format: "in effect through the search it was opened from, which is near this query: counted at %.0f %% of its weight "
-                              + "(the passage itself: cosine %.2f to this query, %.2f short of the %.2f the guard asks%@), %@ old, %@%@",
-                              gate * 100, similarity, max(0, needed - similarity), needed, against, age, since, lifted)
+                return String(format: "in effect through the search it was opened from, which is near this query: %@ "
+                              + "(the passage itself: cosine %.2f to this query, %@%@), %@ old, %@%@",
+                              counted, sim, short, against, age, since, lifted)
             }
             if gate < 0.5 {
-                return String(format: "in effect: near the topic (cosine %.2f to this query, %.2f short of the %.2f the guard asks%@), "
-                              + "counted at %.0f %% of its weight, %@ old, %@%@",
-                              similarity, needed - similarity, needed, against, gate * 100, age, since, lifted)
+                return String(format: "in effect: near the topic (cosine %.2f to this query, %@%@), %@, %@ old, %@%@",
+                              sim, short, against, counted, age, since, lifted)
             }
-            return String(format: "in effect: on topic (cosine %.2f to this query, %.2f past the %.2f the guard asks%@), %@ old, %@%@",
-                          similarity, similarity - needed, needed, against, age, since, lifted)
+            return String(format: "in effect: on topic (cosine %.2f to this query, %.2f past the %.2f at which it counts half%@), %@, %@ old, %@%@",
+                          sim, max(0, sim - needed), needed, against, counted, age, since, lifted)
         }
         if refound {
             return String(format: "in effect as an open only: the opened document, wherever this search can return it, rises to be found again "
-                          + "(at %.0f %%: this passage or the search it was opened from is near this query); the passage itself is off topic (cosine %.2f, %.2f short of the %.2f the guard asks%@), %@ old, %@",
-                          refindGate * 100, similarity, max(0, needed - similarity), needed, against, age, since)
+                          + "(at %.0f %%: this passage or the search it was opened from is near this query); the passage itself is off topic (cosine %.2f, %@%@), %@ old, %@",
+                          refindGate * 100, sim, short, against, age, since)
         }
-        return String(format: "off topic: cosine %.2f to this query, %.2f short of the %.2f the guard asks%@",
-                      similarity, max(0, needed - similarity), needed, against)
+        return String(format: "off topic: cosine %.2f to this query, %@%@", sim, short, against)
+    }
+
+    /// `x` to two decimals, with no "-0.00".
+    static func hundredths(_ x: Double) -> Double {
+        let r = (x * 100).rounded() / 100
+        return r == 0 ? 0 : r
     }
 }
 

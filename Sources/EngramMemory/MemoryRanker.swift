@@ -14,6 +14,9 @@ public struct MemoryExplanation: Sendable {
         /// The result is the document this entry opened, lifted to be found again (`weight` is then the
         /// entry's re-finding weight).
         public var refound = false
+        /// The entry's kind ("query" or "open") and, for an open, the opened document's path: how it is named.
+        public var kind = "query"
+        public var path: String?
     }
     /// The result without memory: its rank (nil when it was not ranked at all), score and score parts.
     public let base: BaseScore
@@ -106,6 +109,7 @@ extension MemoryModel {
                                                            weight: refound ? $0.refindWeight : $0.weight,
                                                            similarity: cosine($0.entry.vector, chunk))
                     c.refound = refound
+                    (c.kind, c.path) = ($0.entry.kind, $0.entry.path)
                     return c
                 })
             // Kept, and still in its place (an opened document found again may rise above it).

@@ -219,7 +219,7 @@ public struct SearchPrinter {
                                       + (e.keptReason.map { "  (\($0))" } ?? "")))
                 for c in e.contributions.sorted(by: { ($0.refound ? 1 : 0, $0.weight) > ($1.refound ? 1 : 0, $1.weight) }).prefix(3) {
                     Swift.print(style.dim(String(format: "      w %.2f  sim %.2f  ", c.weight, c.similarity) + (c.refound ? "opened before, found again  " : "")
-                                          + "\"\(TextStyle.safe(String(c.text.prefix(70))))\""))
+                                          + TextStyle.safe(MemoryModel.label(kind: c.kind, text: c.text, path: c.path, width: 70))))
                 }
             }
         }
@@ -229,9 +229,12 @@ public struct SearchPrinter {
                                                     : "memory: \(active.count) of \(m.entries.count) entries in effect (profile \(TextStyle.safe(profile)))"))
             // The most recent entries first: what the user just did is what they ask about.
             for w in m.entries.reversed().prefix(8) {
-                Swift.print(style.dim("  \"\(TextStyle.safe(String(w.entry.text.prefix(50))))\": \(w.why(config))"))
+                Swift.print(style.dim("  " + TextStyle.safe(MemoryModel.label(kind: w.entry.kind, text: w.entry.text, path: w.entry.path, width: 50))
+                                      + ": \(w.why(config))"))
             }
-            if m.entries.count > 8 { Swift.print(style.dim("  … \(m.entries.count - 8) older entries (engram memory show)")) }
+            if m.entries.count > 8 {
+                Swift.print(style.dim("  … \(m.entries.count - 8) older \(m.entries.count == 9 ? "entry" : "entries") (engram memory show)"))
+            }
         }
     }
 }

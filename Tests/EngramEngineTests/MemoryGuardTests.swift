@@ -44,8 +44,8 @@ import Testing
         #expect(abs(far.score - (0.5 - 0.75 * 0.4)) < 1e-6)
         #expect(far.gate > 0.9 && far.weight > 0.9)
         #expect(close.gate < 0.01)
-        #expect(far.why(c).hasPrefix("in effect: on topic (cosine 0.50 to this query, 0.15 past the 0.35 the guard asks"), "\(far.why(c))")
-        #expect(close.why(c).hasPrefix("off topic: cosine 0.50 to this query, 0.27 short of the 0.77 the guard asks"), "\(close.why(c))")
+        #expect(far.why(c).hasPrefix("in effect: on topic (cosine 0.50 to this query, 0.15 past the 0.35 at which it counts half"), "\(far.why(c))")
+        #expect(close.why(c).hasPrefix("off topic: cosine 0.50 to this query, 0.27 short of the 0.77 at which it would count half"), "\(close.why(c))")
         #expect(close.why(c).contains("best passage for this query is at 0.96"))
 
         // An opened passage is judged on its own threshold and margin.
@@ -159,7 +159,17 @@ import Testing
         (c.tau, c.gateWidth) = (0.6, 0.05)
         let w = MemoryModel.weigh([entry(1, vector: at(0.55))], query: [1, 0], now: 0, searches: 1, config: c)[0]
         #expect(w.gate < 0.5 && w.weight >= c.floor)
-        #expect(w.why(c).hasPrefix("in effect: near the topic (cosine 0.55 to this query, 0.05 short of the 0.60 the guard asks), counted at 27 % of its weight"),
-                "\(w.why(c))")
+        #expect(w.why(c).hasPrefix("in effect: near the topic (cosine 0.55 to this query, 0.05 short of the 0.60 at which it would count half), "
+                                   + String(format: "counted at 27 %% of its weight (w %.2f)", w.weight)), "\(w.why(c))")
+    }
+
+    /// The distances are those between the figures shown: a cosine just under zero reads 0.00, not
+    /// "-0.00", and is as far from the threshold as the two rounded figures say.
+    @Test func theWordsAddUpAfterRounding() {
+        var c = MemoryConfig()
+        (c.margin, c.tau) = (1, 0.6249)
+        let w = MemoryModel.weigh([entry(1, vector: at(-0.004))], query: [1, 0], statistics: QueryStatistics(topCosines: [0, 0]),
+                                  now: 0, searches: 1, config: c)[0]
+        #expect(w.why(c).hasPrefix("off topic: cosine 0.00 to this query, 0.62 short of the 0.62 at which it would count half"), "\(w.why(c))")
     }
 }

@@ -1,0 +1,41 @@
+import EngramMemory
+import EngramStore
+import Foundation
+import Testing
+
+/// How `engram memory show` and `--explain` name and list a profile's entries.
+@Suite struct MemoryListingTests {
+    let passage = "# OpenSSL's scrypt requires OpenSSL 1.1+\n\nfrom _hashlib import scrypt\n"
+
+    @Test func anOpenIsNamedByItsFileAndThePassagesFirstWords() {
+        #expect(MemoryModel.label(kind: "query", text: "lock", path: nil, width: 70) == "\"lock\"")
+        let open = MemoryModel.label(kind: "open", text: passage, path: "/home/u/lib/hashlib.py", width: 70)
+        #expect(open == "opened hashlib.py: \"# OpenSSL's scrypt requires OpenSSL 1.1+ from _hashlib import scrypt\"")
+        let cut = MemoryModel.label(kind: "open", text: passage, path: "/home/u/lib/hashlib.py", width: 20)
+        #expect(cut == "opened hashlib.py: \"# OpenSSL's scrypt…\"", "\(cut)")
+        #expect(!cut.contains("\n"))
+    }
+
+    @Test func theListingSaysHowOldInWordsAndWhereToSeeWhy() {
+        let config = MemoryConfig()
+        let entries = [
+            MemoryStore.Entry(id: 1, profile: "p", kind: "query", text: "how do I compute a sha256 digest", vector: [1, 0], at: 0, sequence: 0),
+            MemoryStore.Entry(id: 2, profile: "p", kind: "open", text: passage, vector: [1, 0], at: 30, sequence: 0, path: "/lib/hashlib.py"),
+        ]
+        let shown = ShownMemory(profile: "p", entries: entries, searches: 1, query: nil, judged: [], now: 270, config: config)
+        let lines = shown.lines
+        #expect(lines[0] == "profile p: 2 entries, 1 search, half-life 24 h", "\(lines[0])")
+        // Newest first: the open (4 min ago), then the search (4 min ago, 270 s).
+        #expect(lines[1].hasSuffix("open    4 min ago  opened hashlib.py: \"# OpenSSL's scrypt requires OpenSSL 1.1+ from _hashlib import scrypt\""),
+                "\(lines[1])")
+        #expect(lines[2].hasSuffix("query   4 min ago  \"how do I compute a sha256 digest\""), "\(lines[2])")
+        #expect(lines.last?.contains("--query QUERY shows, for that query, why each is or is not in effect") == true)
+
+        // Against a query, each entry says why on its own line, and the pointer to --query is not repeated.
+        let judged = MemoryModel.weigh(entries, query: [1, 0], now: 270, searches: 1, config: config)
+        let against = ShownMemory(profile: "p", entries: entries, searches: 1, query: "scrypt", judged: judged, now: 270, config: config).lines
+        #expect(against[0].hasSuffix(", judged against \"scrypt\""))
+        #expect(against.count == 3)
+        #expect(against[2].contains("\n         in effect: on topic (cosine 1.00 to this query"), "\(against[2])")
+    }
+}
