@@ -21,8 +21,12 @@ Usage: memory_collide.py [--engram BIN] [--datasets DIR] [--work DIR] [--collect
 """
 import argparse, collections, json, os, sqlite3, subprocess, sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from memory_features import auc  # noqa: E402
+from memory_replay import guard_score as guard  # noqa: E402  (the query's k-th best chunk, k = 0.001 × chunks)
+
 FOLD = ("--tau=0.08 --keep-below 0.5 --keep-lead 0.15 --keep-lead-below 0.9")
-SHARE = 0.001  # the guard's reference: the query's k-th best chunk, k = share × chunks (MemoryConfig)
+SHARE = 0.001  # the guard's reference share (MemoryConfig.referenceShare)
 
 
 def details(engram, datasets, work, name, setting):
@@ -36,25 +40,13 @@ def details(engram, datasets, work, name, setting):
             and s["entries"][0].get("kind", "query") == "query"]
 
 
-def guard(s):
-    k = max(1, min(200, round(SHARE * s["target"]["chunks"])))
-    top = s["target"]["top"]
-    return s["entries"][0]["similarity"] - top[min(k, len(top)) - 1]
-
-
 def change(s):
     return s["ndcg"]["memory"] - s["ndcg"]["baseline"]
-
-
-def auc(pos, neg):
-    wins = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg)
-    return wins / (len(pos) * len(neg)) if pos and neg else float("nan")
 
 
 def centered_guards(sessions, index, model, golden):
     """The guard with every vector taken from the index's mean: cos(q − μ, e − μ) − the k-th best cos(q − μ, c − μ)."""
     import numpy as np
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from minilm_numpy import Encoder
     enc = Encoder(model)
     enc.check(golden)
