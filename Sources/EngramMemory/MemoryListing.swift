@@ -59,7 +59,7 @@ public struct ShownMemory: Encodable, Sendable {
     /// The listing as the terminal shows it (texts escaped with `TextStyle.safe`).
     public var lines: [String] {
         var out = ["profile \(TextStyle.safe(profile)): \(entries.count) \(entries.count == 1 ? "entry" : "entries"), "
-                   + "\(searches) \(searches == 1 ? "search" : "searches"), half-life \(MemoryModel.age(half_life_seconds))"
+                   + "\(searches) \(searches == 1 ? "search" : "searches"), half-life \(MemoryModel.span(half_life_seconds))"
                    + (query.map { ", judged against \"\(TextStyle.safe($0))\"" } ?? "")]
         for r in entries {
             let shown = query == nil || r.weight < floor ? "  (\(r.why))" : "\n         \(r.why)"
@@ -79,10 +79,20 @@ public struct ShownMemory: Encodable, Sendable {
 }
 
 extension MemoryModel {
+    /// A duration exactly, in its largest whole unit: "1 d", "90 min", "45 s" (a setting, not an age).
+    public static func span(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        for (unit, size) in [("d", 86_400), ("h", 3600), ("min", 60)] where s >= size && s % size == 0 {
+            return "\(s / size) \(unit)"
+        }
+        return "\(s) s"
+    }
+
     /// How listings name an entry: a search by its query in quotes, an open by its file's name and the
     /// passage's first words, whitespace collapsed (a passage's line breaks would otherwise show as "\n"),
     /// the text cut to `width` characters with an ellipsis.
     public static func label(kind: String, text: String, path: String?, width: Int) -> String {
+        let width = max(2, width)
         let words = text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
         let cut = words.count > width
             ? String(words.prefix(width - 1)).trimmingCharacters(in: .whitespaces) + "…" : words

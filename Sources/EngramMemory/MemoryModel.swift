@@ -159,26 +159,32 @@ extension WeightedEntry {
                 + " (\(MemoryModel.fadeCause(ageSeconds: ageSeconds, searchesSince: searchesSince, config: config)))"
         }
         let refound = refindWeight >= config.floor
-        let lifted = refound ? String(format: "; the opened document, wherever this search can return it, rises to be found again (at %.0f %%: this passage or the search it was opened from is near this query)", refindGate * 100) : ""
-        // The share the guard lets through, and the weight that leaves (the "w" of --explain's result lines).
-        let counted = String(format: "counted at %.0f %% of its weight (w %.2f)", gate * 100, weight)
+        // "lift" is what --explain's result line shows for the opened document; "w" what it shows for the others.
+        let lifted = refound ? String(format: "; the opened document, wherever this search can return it, rises to be found again (lift %.2f, at %.0f %%: this passage or the search it was opened from is near this query)", refindWeight, refindGate * 100) : ""
+        let counted = String(format: "counted at %.0f %% of its weight, w %.2f", gate * 100, weight)
+        let past = String(format: "%.2f past the %.2f at which it counts half", max(0, sim - needed), needed)
         if weight >= config.floor {
             if inherited {
-                return String(format: "in effect through the search it was opened from, which is near this query: %@ "
-                              + "(the passage itself: cosine %.2f to this query, %@%@), %@ old, %@%@",
+                return String(format: "in effect through the search it was opened from, which is near this query: %@; "
+                              + "the passage itself: cosine %.2f to this query, %@%@; %@ old, %@%@",
                               counted, sim, short, against, age, since, lifted)
             }
             if gate < 0.5 {
                 return String(format: "in effect: near the topic (cosine %.2f to this query, %@%@), %@, %@ old, %@%@",
                               sim, short, against, counted, age, since, lifted)
             }
-            return String(format: "in effect: on topic (cosine %.2f to this query, %.2f past the %.2f at which it counts half%@), %@, %@ old, %@%@",
-                          sim, max(0, sim - needed), needed, against, counted, age, since, lifted)
+            return String(format: "in effect: on topic (cosine %.2f to this query, %@%@), %@, %@ old, %@%@",
+                          sim, past, against, counted, age, since, lifted)
         }
         if refound {
             return String(format: "in effect as an open only: the opened document, wherever this search can return it, rises to be found again "
-                          + "(at %.0f %%: this passage or the search it was opened from is near this query); the passage itself is off topic (cosine %.2f, %@%@), %@ old, %@",
-                          refindGate * 100, sim, short, against, age, since)
+                          + "(lift %.2f, at %.0f %%: this passage or the search it was opened from is near this query); the passage itself is off topic (cosine %.2f, %@%@), %@ old, %@",
+                          refindWeight, refindGate * 100, sim, short, against, age, since)
+        }
+        if gate >= 0.5 {
+            // On topic, but too little of it is left to count: the guard did not keep it out.
+            return String(format: "faded for this search: on topic (cosine %.2f to this query, %@%@), but w %.3f is under %g (%@ old, %@)",
+                          sim, past, against, weight, config.floor, age, since)
         }
         return String(format: "off topic: cosine %.2f to this query, %@%@", sim, short, against)
     }

@@ -218,14 +218,16 @@ public struct SearchPrinter {
                 Swift.print(style.dim(String(format: "    memory: base %.3f %+.3f → %@ → %d", e.base.score, e.memoryScore, was, e.rank)
                                       + (e.keptReason.map { "  (\($0))" } ?? "")))
                 for c in e.contributions.sorted(by: { ($0.refound ? 1 : 0, $0.weight) > ($1.refound ? 1 : 0, $1.weight) }).prefix(3) {
-                    Swift.print(style.dim(String(format: "      w %.2f  sim %.2f  ", c.weight, c.similarity) + (c.refound ? "opened before, found again  " : "")
-                                          + TextStyle.safe(MemoryModel.label(kind: c.kind, text: c.text, path: c.path, width: 70))))
+                    // An opened document found again shows its lift; every other contribution its weight, w.
+                    let label = TextStyle.safe(MemoryModel.label(kind: c.kind, text: c.text, path: c.path, width: 70))
+                    Swift.print(style.dim(String(format: c.refound ? "      lift %.2f  sim %.2f  " : "      w %.2f  sim %.2f  ", c.weight, c.similarity)
+                                          + label + (c.refound ? "  (found again)" : "")))
                 }
             }
         }
         if explain, let m = memory {
             let active = m.active
-            Swift.print(style.dim(active.isEmpty ? "memory: no entry about this topic (profile \(TextStyle.safe(profile)), \(m.entries.count) entries)"
+            Swift.print(style.dim(active.isEmpty ? "memory: no entry about this topic (profile \(TextStyle.safe(profile)), \(m.entries.count) \(m.entries.count == 1 ? "entry" : "entries"))"
                                                     : "memory: \(active.count) of \(m.entries.count) entries in effect (profile \(TextStyle.safe(profile)))"))
             // The most recent entries first: what the user just did is what they ask about.
             for w in m.entries.reversed().prefix(8) {

@@ -159,8 +159,19 @@ import Testing
         (c.tau, c.gateWidth) = (0.6, 0.05)
         let w = MemoryModel.weigh([entry(1, vector: at(0.55))], query: [1, 0], now: 0, searches: 1, config: c)[0]
         #expect(w.gate < 0.5 && w.weight >= c.floor)
+        // A fresh entry (nothing to decay) at σ(−1) = 0.27 of the guard: its w is that share.
         #expect(w.why(c).hasPrefix("in effect: near the topic (cosine 0.55 to this query, 0.05 short of the 0.60 at which it would count half), "
-                                   + String(format: "counted at 27 %% of its weight (w %.2f)", w.weight)), "\(w.why(c))")
+                                   + "counted at 27 % of its weight, w 0.27, "), "\(w.why(c))")
+    }
+
+    /// An entry the guard lets through whose weight is still under the floor is not "off topic".
+    @Test func anOnTopicEntryTooLightToCountSaysItFaded() {
+        var c = MemoryConfig()
+        (c.tau, c.gateWidth, c.floor) = (0.549, 0.05, 0.6)
+        let w = MemoryModel.weigh([entry(1, vector: at(0.55))], query: [1, 0], now: 0, searches: 1, config: c)[0]
+        #expect(w.gate >= 0.5 && w.weight < c.floor)
+        #expect(w.why(c).hasPrefix("faded for this search: on topic (cosine 0.55 to this query"), "\(w.why(c))")
+        #expect(w.why(c).contains(String(format: "but w %.3f is under 0.6", w.weight)), "\(w.why(c))")
     }
 
     /// The distances are those between the figures shown: a cosine just under zero reads 0.00, not

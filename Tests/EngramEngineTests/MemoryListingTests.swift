@@ -14,6 +14,15 @@ import Testing
         let cut = MemoryModel.label(kind: "open", text: passage, path: "/home/u/lib/hashlib.py", width: 20)
         #expect(cut == "opened hashlib.py: \"# OpenSSL's scrypt…\"", "\(cut)")
         #expect(!cut.contains("\n"))
+        // A text exactly as long as the width is shown whole.
+        #expect(MemoryModel.label(kind: "query", text: String(repeating: "a", count: 20), path: nil, width: 20) == "\"" + String(repeating: "a", count: 20) + "\"")
+    }
+
+    /// A setting is shown exactly, in its largest whole unit; an age is rounded down to one.
+    @Test func durationsReadInWords() {
+        #expect(MemoryModel.span(86_400) == "1 d" && MemoryModel.span(5400) == "90 min" && MemoryModel.span(216_000) == "60 h")
+        #expect(MemoryModel.span(45) == "45 s" && MemoryModel.span(7200) == "2 h")
+        #expect(MemoryModel.age(270) == "4 min" && MemoryModel.age(45) == "45 s" && MemoryModel.age(3 * 86_400) == "3 d")
     }
 
     @Test func theListingSaysHowOldInWordsAndWhereToSeeWhy() {
@@ -24,7 +33,7 @@ import Testing
         ]
         let shown = ShownMemory(profile: "p", entries: entries, searches: 1, query: nil, judged: [], now: 270, config: config)
         let lines = shown.lines
-        #expect(lines[0] == "profile p: 2 entries, 1 search, half-life 24 h", "\(lines[0])")
+        #expect(lines[0] == "profile p: 2 entries, 1 search, half-life 1 d", "\(lines[0])")
         // Newest first: the open (4 min ago), then the search (4 min ago, 270 s).
         #expect(lines[1].hasSuffix("open    4 min ago  opened hashlib.py: \"# OpenSSL's scrypt requires OpenSSL 1.1+ from _hashlib import scrypt\""),
                 "\(lines[1])")

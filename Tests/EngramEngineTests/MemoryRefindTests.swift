@@ -106,6 +106,10 @@ import Testing
         #expect(refound[0].count == 1)
         #expect((refound[0].first?["entry"] as? NSNumber)?.int64Value == openID)
         #expect(refound.dropFirst().allSatisfy { $0.isEmpty }, "only the opened page is claimed as found again")
+        // The lift the result line shows is the one the entry's reason gives.
+        let lift = try #require(refound[0].first?["weight"] as? Double)
+        #expect(abs(lift - (open["refind_weight"] as? Double ?? -1)) < 1e-9)
+        #expect((open["why"] as? String)?.contains(String(format: "lift %.2f", lift)) == true, "\(open["why"] ?? "")")
 
         // Without re-finding (no lift, no vouching for the passage) the same memory leaves the page where
         // the expansion puts it, and a filter that excludes the page keeps it out.
