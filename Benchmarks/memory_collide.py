@@ -19,7 +19,7 @@ a setting to compare (by default the one cranfield's fold chooses in memory_loo.
 Usage: memory_collide.py [--engram BIN] [--datasets DIR] [--work DIR] [--collection NAME] [--setting S]
                          [--tau T ...] [--centered --model DIR --golden FILE --indexes DIR]
 """
-import argparse, collections, json, os, sqlite3, subprocess, sys
+import argparse, collections, hashlib, json, os, sqlite3, subprocess, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from memory_features import auc  # noqa: E402
@@ -30,11 +30,15 @@ SHARE = 0.001  # the guard's reference share (MemoryConfig.referenceShare)
 
 
 def details(engram, datasets, work, name, setting):
-    tag = "default" if not setting else "setting"
+    """The details of one run, cached per collection, setting and engine build (a new binary runs anew)."""
+    build = int(os.stat(engram).st_mtime)
+    tag = hashlib.sha1(f"{setting}|{build}".encode()).hexdigest()[:12]
     path = os.path.join(work, f"{name}-{tag}.jsonl")
     if not os.path.exists(path):
-        args = [engram, "eval", "sessions", os.path.join(datasets, name), "--json", "--details", path] + setting.split()
+        partial = path + ".part"  # renamed only once complete, so a failed run leaves nothing to reuse
+        args = [engram, "eval", "sessions", os.path.join(datasets, name), "--json", "--details", partial] + setting.split()
         subprocess.run(args, capture_output=True, text=True, check=True)
+        os.replace(partial, path)
     sessions = [json.loads(line) for line in open(path, encoding="utf-8")]
     return [s for s in sessions if s["kind"] in ("drilldown", "collide") and len(s["entries"]) == 1
             and s["entries"][0].get("kind", "query") == "query"]

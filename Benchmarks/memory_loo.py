@@ -17,9 +17,12 @@ limits on the five training collections (0.5: collide ≥ −1 %), leaving those
 --one-se DIR applies the one-standard-error rule: among the settings as good as the best by the rule's
 shortfall, those whose drilldown recovered on every training collection is within one standard error (of
 the collection the best setting does worst on, bootstrapped over sessions from the details files in DIR,
-memory_features.py's) of the best's worst case; of those, the one that harms the least (summed relative
+memory_features.py's, run with the default) of the best's worst case, without opens; of those, the one that harms the least (summed relative
 losses on switch, collide and related, whatever their limits). --sure-first keeps only the settings in
-which a sure entry keeps the first place (no lead counting at any guard: docs/research.md).
+which a sure entry takes the first place: none that keeps the query's best match first always
+(`--keep-below 1`) or, by its lead, whatever the guard (`--keep-lead-below 1` with a lead under 1); either
+keeps the tides note first for "what makes it rise" right after "what makes bread dough rise"
+(docs/research.md).
 
 Usage: memory_loo.py [--engram BIN] [--datasets DIR] [--cache DIR] [--jobs N] [--settings FILE] [--sure-first]
                      [--train-limits S] [--one-se DIR] [SETTING...]
@@ -129,14 +132,17 @@ def main():
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--settings", dest="file", help="a file of settings, one per line")
     ap.add_argument("--sure-first", action="store_true", help="only settings in which a sure entry keeps the first place")
-    ap.add_argument("--train-limits", type=float, default=1.0, help="scale the limits on the training collections")
+    ap.add_argument("--train-limits", type=float, default=1.0, help="scale the limits on the training collections (> 0)")
     ap.add_argument("--one-se", metavar="DIR", help="the one-standard-error rule, with SEs from the details files in DIR")
     ap.add_argument("settings", nargs="*")
     a = ap.parse_args()
     if a.file:
         a.settings += [line.rstrip("\n") for line in open(a.file, encoding="utf-8") if line.strip()]
+    if a.train_limits <= 0:
+        ap.error("--train-limits must be above 0")
     if a.sure_first:
-        a.settings = [s for s in a.settings if not ("--keep-lead-below 1" in s and "--keep-lead 1 " not in s + " ")]
+        a.settings = [s for s in a.settings if not ("--keep-lead-below 1" in s and "--keep-lead 1 " not in s + " ")
+                      and "--keep-below 1 " not in s + " "]
     if not a.settings:
         ap.error("give settings, or --settings FILE")
     os.makedirs(a.cache, exist_ok=True)
