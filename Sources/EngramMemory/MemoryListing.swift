@@ -45,8 +45,8 @@ public struct ShownMemory: Encodable, Sendable {
             if let w = judged[e.id] {
                 why = w.why(config)
             } else if decay < config.floor {
-                why = "faded: \(MemoryModel.age(now - e.at)) old and \(since == 1 ? "1 search" : "\(since) searches") since left it \(String(format: "%.3f", MemoryModel.fade(entry: e, now: now, searches: searches, config: config))) of its weight, "
-                    + "under \(config.floor) (\(MemoryModel.fadeCause(ageSeconds: now - e.at, searchesSince: since, config: config)))"
+                why = MemoryModel.fadedReason(ageSeconds: now - e.at, searchesSince: since,
+                                              left: MemoryModel.fade(entry: e, now: now, searches: searches, config: config), config: config)
             } else {
                 why = "can take part: the topic guard judges it against each query (--query QUERY shows how)"
             }
@@ -60,9 +60,10 @@ public struct ShownMemory: Encodable, Sendable {
     public var lines: [String] {
         var out = ["profile \(TextStyle.safe(profile)): \(entries.count) \(entries.count == 1 ? "entry" : "entries"), "
                    + "\(searches) \(searches == 1 ? "search" : "searches"), half-life \(MemoryModel.span(half_life_seconds))"
-                   + (query.map { ", judged against \"\(TextStyle.safe($0))\"" } ?? "")]
+                   + (query.map { ", judged against \"\(TextStyle.safe($0))\"; first column: w, what counts for that query" }
+                      ?? "; first column: what age and later searches leave of each entry")]
         for r in entries {
-            let shown = query == nil || r.weight < floor ? "  (\(r.why))" : "\n         \(r.why)"
+            let shown = query == nil || r.weight < floor ? ": \(r.why)" : "\n         \(r.why)"
             let age = MemoryModel.age(r.age_seconds)
             let pad = { (s: String, n: Int) in String(repeating: " ", count: max(0, n - s.count)) }
             out.append(String(format: "  %5.3f  ", r.effective_weight ?? r.weight) + r.kind + pad(r.kind, 5)
@@ -71,8 +72,8 @@ public struct ShownMemory: Encodable, Sendable {
                        + (query == nil && r.weight >= floor ? "" : shown))
         }
         if query == nil, entries.contains(where: { $0.weight >= floor }) {
-            out.append("The weight is what age and later searches leave of each entry. Whether an entry counts for a search "
-                       + "depends on its topic: --query QUERY shows, for that query, why each is or is not in effect.")
+            out.append("Whether an entry counts for a search depends on its topic: "
+                       + "--query QUERY shows, for that query, why each is or is not in effect.")
         }
         return out
     }
@@ -94,8 +95,15 @@ extension MemoryModel {
     public static func label(kind: String, text: String, path: String?, width: Int) -> String {
         let width = max(2, width)
         let words = text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
-        let cut = words.count > width
-            ? String(words.prefix(width - 1)).trimmingCharacters(in: .whitespaces) + "…" : words
+        var cut = words
+        if words.count > width {
+            var head = String(words.prefix(width - 1))
+            // Cut at a word's end when one is near, so the label does not stop mid-word.
+            if let space = head.lastIndex(of: " "), head.distance(from: space, to: head.endIndex) < 16 {
+                head = String(head[..<space])
+            }
+            cut = head.trimmingCharacters(in: .whitespaces) + "…"
+        }
         guard kind == "open" else { return "\"\(cut)\"" }
         let file = path.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "a result"
         return "opened \(file): \"\(cut)\""

@@ -146,26 +146,22 @@ extension WeightedEntry {
     public func why(_ config: MemoryConfig) -> String {
         let age = MemoryModel.age(ageSeconds)
         let since = searchesSince == 1 ? "1 search since" : "\(searchesSince) searches since"
+        if decay < config.floor {
+            let left = pow(2, -max(0, ageSeconds) / config.halfLife) * pow(config.searchDecay, Double(searchesSince))
+            return MemoryModel.fadedReason(ageSeconds: ageSeconds, searchesSince: searchesSince, left: left, config: config)
+        }
         // Distances are taken between the rounded figures, so the words add up ("0.08 short of 0.37" at 0.29).
         let (sim, needed) = (Self.hundredths(similarity), Self.hundredths(requiredCosine(config)))
         let short = String(format: "%.2f short of the %.2f at which it would count half", max(0, needed - sim), needed)
-        let against = reference.map {
-            referenceRank == 1 ? String(format: "; the index's best passage for this query is at %.2f", Self.hundredths($0))
-                : String(format: "; the index's %@ best passage for this query is at %.2f", MemoryModel.ordinal(referenceRank), Self.hundredths($0))
-        } ?? ""
-        if decay < config.floor {
-            let left = pow(2, -max(0, ageSeconds) / config.halfLife) * pow(config.searchDecay, Double(searchesSince))
-            return "faded: \(age) old and \(since) left it \(String(format: "%.3f", left)) of its weight, under \(config.floor)"
-                + " (\(MemoryModel.fadeCause(ageSeconds: ageSeconds, searchesSince: searchesSince, config: config)))"
-        }
+        let past = String(format: "%.2f past the %.2f at which it counts half", max(0, sim - needed), needed)
+        let against = reference.map { asks(reference: $0, needed: needed) } ?? ""
         let refound = refindWeight >= config.floor
         // "lift" is what --explain's result line shows for the opened document; "w" what it shows for the others.
         let lifted = refound ? String(format: "; the opened document, wherever this search can return it, rises to be found again (lift %.2f, at %.0f %%: this passage or the search it was opened from is near this query)", refindWeight, refindGate * 100) : ""
-        let counted = String(format: "counted at %.0f %% of its weight, w %.2f", gate * 100, weight)
-        let past = String(format: "%.2f past the %.2f at which it counts half", max(0, sim - needed), needed)
+        let counted = String(format: "counted at %.0f %% of the %.2f age and later searches leave it, w %.2f", gate * 100, decay, weight)
         if weight >= config.floor {
             if inherited {
-                return String(format: "in effect through the search it was opened from, which is near this query: %@; "
+                return String(format: "in effect through the search it was opened from: %@; "
                               + "the passage itself: cosine %.2f to this query, %@%@; %@ old, %@%@",
                               counted, sim, short, against, age, since, lifted)
             }
@@ -181,12 +177,25 @@ extension WeightedEntry {
                           + "(lift %.2f, at %.0f %%: this passage or the search it was opened from is near this query); the passage itself is off topic (cosine %.2f, %@%@), %@ old, %@",
                           refindWeight, refindGate * 100, sim, short, against, age, since)
         }
+        // Too light to count: say whether the guard or the fading left it under the floor.
+        let light = String(format: "w %.3f, under the %g that counts", weight, config.floor)
         if gate >= 0.5 {
-            // On topic, but too little of it is left to count: the guard did not keep it out.
-            return String(format: "faded for this search: on topic (cosine %.2f to this query, %@%@), but w %.3f is under %g (%@ old, %@)",
-                          sim, past, against, weight, config.floor, age, since)
+            return String(format: "faded for this search: on topic (cosine %.2f to this query, %@%@), but %@ (%@ old, %@)",
+                          sim, past, against, light, age, since)
         }
-        return String(format: "off topic: cosine %.2f to this query, %@%@", sim, short, against)
+        return String(format: "off topic: cosine %.2f to this query, %@%@; %@", sim, short, against, light)
+    }
+
+    /// What the guard asks, from the index: "the index's 2nd best passage for this query (0.53) plus 0.10"
+    /// (an open's reference is scaled, "0.75 × …"). The added part is shown as the rounded threshold less
+    /// the rounded reference, so the figures add up as printed.
+    func asks(reference: Double, needed: Double) -> String {
+        let passage = referenceRank == 1 ? "the index's best passage" : "the index's \(MemoryModel.ordinal(referenceRank)) best passage"
+        let margin = abs(reference) > 1e-9 ? (similarity - score) / reference : 1
+        let scaled = Self.hundredths(margin * reference)
+        let times = abs(margin - 1) < 0.005 ? "" : String(format: "%g × ", (margin * 100).rounded() / 100)
+        return String(format: "; the guard asks for %@%@ for this query (%.2f) plus %.2f", times, passage, Self.hundredths(reference),
+                      Self.hundredths(needed - scaled))
     }
 
     /// `x` to two decimals, with no "-0.00".
@@ -197,6 +206,15 @@ extension WeightedEntry {
 }
 
 extension MemoryModel {
+    /// Why an entry no longer counts for any search: "faded: 19 d old and 0 searches since leave 0.04 % of
+    /// it, under the 1 % that counts (too old)". `left` is the fade (``fade(entry:now:searches:config:)``).
+    public static func fadedReason(ageSeconds: Double, searchesSince: Int, left: Double, config: MemoryConfig) -> String {
+        let since = searchesSince == 1 ? "1 search since" : "\(searchesSince) searches since"
+        let share = left * 100 < 0.01 ? "less than 0.01" : String(format: "%.2g", left * 100)
+        return "faded: \(age(ageSeconds)) old and \(since) leave \(share) % of it, "
+            + "under the \(String(format: "%g", config.floor * 100)) % that counts (\(fadeCause(ageSeconds: ageSeconds, searchesSince: searchesSince, config: config)))"
+    }
+
     /// Which decay took an entry's weight under the floor: its age, the searches made since, or both.
     public static func fadeCause(ageSeconds: Double, searchesSince: Int, config: MemoryConfig) -> String {
         let byAge = -max(0, ageSeconds) / config.halfLife * log(2)

@@ -33,7 +33,7 @@ public struct MemoryExplanation: Sendable {
     public var keptReason: String? {
         guard kept else { return nil }
         return "the query's own best match, kept first"
-            + (keptLead.map { String(format: ": it leads the next by %.0f %% without memory", $0 * 100) } ?? " whatever its lead")
+            + (keptLead.map { String(format: ": it leads the next by %.0f %% without memory", $0 * 100) } ?? " while memory is unsure of the topic")
     }
 }
 

@@ -29,7 +29,7 @@ struct SearchCommand: AsyncParsableCommand {
               engram search "retry with backoff" --type swift --type go -n 5
               engram search "budget" --path "*/2024/*" --since 2024-06-01 --json
               engram search "tides" --explain
-              $EDITOR $(engram open 2 --editor-args)   # open result 2 at its line (and remember it)
+              $EDITOR $(engram open 2 --editor-args)   # open result 2, remembered
             """
     )
 

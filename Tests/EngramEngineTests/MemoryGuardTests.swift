@@ -46,7 +46,9 @@ import Testing
         #expect(close.gate < 0.01)
         #expect(far.why(c).hasPrefix("in effect: on topic (cosine 0.50 to this query, 0.15 past the 0.35 at which it counts half"), "\(far.why(c))")
         #expect(close.why(c).hasPrefix("off topic: cosine 0.50 to this query, 0.27 short of the 0.77 at which it would count half"), "\(close.why(c))")
-        #expect(close.why(c).contains("best passage for this query is at 0.96"))
+        // What the guard asks is spelled out from the index, and adds up as printed (0.75 × 0.96 + 0.05 = 0.77).
+        #expect(close.why(c).contains("the guard asks for 0.75 × the index's best passage for this query (0.96) plus 0.05"), "\(close.why(c))")
+        #expect(far.why(c).contains("the guard asks for 0.75 × the index's best passage for this query (0.40) plus 0.05"), "\(far.why(c))")
 
         // An opened passage is judged on its own threshold and margin.
         c.openMargin = 1
@@ -71,7 +73,7 @@ import Testing
         let stats = QueryStatistics(topCosines: [0.9, 0.7, 0.6, 0.5])
         let w = MemoryModel.weigh([entry(1, vector: at(0.65))], query: [1, 0], statistics: stats, now: 0, searches: 1, config: c)[0]
         #expect(abs(w.score - 0.05) < 1e-6 && w.reference == 0.6)
-        #expect(w.why(c).contains("the index's 3rd best passage for this query is at 0.60"), "\(w.why(c))")
+        #expect(w.why(c).contains("the guard asks for the index's 3rd best passage for this query (0.60) plus 0.00"), "\(w.why(c))")
     }
 
     @Test func aShareOfTheIndexPicksTheReferenceByTheIndexSize() {
@@ -128,7 +130,7 @@ import Testing
         let l = MemoryModel.weigh([e], query: [1, 0], statistics: large, now: 0, searches: 1, config: c)[0]
         // The 1 in 100 best cosine is 0.8 in the first and 0.5 (the 10th of 1,000) in the second.
         #expect(s.reference == 0.8 && l.reference == 0.5)
-        #expect(l.referenceRank == 10 && l.why(c).contains("the index's 10th best passage for this query is at 0.50"), "\(l.why(c))")
+        #expect(l.referenceRank == 10 && l.why(c).contains("the index's 10th best passage for this query (0.50)"), "\(l.why(c))")
         #expect(s.gate < 0.5 && l.gate > 0.5)
     }
 
@@ -146,7 +148,8 @@ import Testing
     @Test func aFadedEntrySaysWhetherAgeOrLaterSearchesTookItOut() {
         let c = MemoryConfig()
         let old = MemoryModel.weigh([entry(1)], query: [1, 0], now: 10 * 86_400, searches: 1, config: c)[0]
-        #expect(old.why(c).hasPrefix("faded: 10 d old and 0 searches since left it 0.001 of its weight"), "\(old.why(c))")
+        // 2^-10 = 0.098 % of it is left.
+        #expect(old.why(c).hasPrefix("faded: 10 d old and 0 searches since leave 0.098 % of it, under the 1 % that counts"), "\(old.why(c))")
         #expect(old.why(c).hasSuffix("(too old)"))
         let busy = MemoryModel.weigh([entry(2)], query: [1, 0], now: 60, searches: 15, config: c)[0]
         #expect(busy.why(c).hasSuffix("(too many searches since)"), "\(busy.why(c))")
@@ -161,7 +164,7 @@ import Testing
         #expect(w.gate < 0.5 && w.weight >= c.floor)
         // A fresh entry (nothing to decay) at σ(−1) = 0.27 of the guard: its w is that share.
         #expect(w.why(c).hasPrefix("in effect: near the topic (cosine 0.55 to this query, 0.05 short of the 0.60 at which it would count half), "
-                                   + "counted at 27 % of its weight, w 0.27, "), "\(w.why(c))")
+                                   + "counted at 27 % of the 1.00 age and later searches leave it, w 0.27, "), "\(w.why(c))")
     }
 
     /// An entry the guard lets through whose weight is still under the floor is not "off topic".
@@ -171,7 +174,7 @@ import Testing
         let w = MemoryModel.weigh([entry(1, vector: at(0.55))], query: [1, 0], now: 0, searches: 1, config: c)[0]
         #expect(w.gate >= 0.5 && w.weight < c.floor)
         #expect(w.why(c).hasPrefix("faded for this search: on topic (cosine 0.55 to this query"), "\(w.why(c))")
-        #expect(w.why(c).contains(String(format: "but w %.3f is under 0.6", w.weight)), "\(w.why(c))")
+        #expect(w.why(c).contains(String(format: "but w %.3f, under the 0.6 that counts", w.weight)), "\(w.why(c))")
     }
 
     /// The distances are those between the figures shown: a cosine just under zero reads 0.00, not

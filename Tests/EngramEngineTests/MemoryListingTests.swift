@@ -14,6 +14,8 @@ import Testing
         let cut = MemoryModel.label(kind: "open", text: passage, path: "/home/u/lib/hashlib.py", width: 20)
         #expect(cut == "opened hashlib.py: \"# OpenSSL's scrypt…\"", "\(cut)")
         #expect(!cut.contains("\n"))
+        // Cut at a word's end: "…requires OpenSSL" rather than "…requires Open…".
+        #expect(MemoryModel.label(kind: "query", text: passage, path: nil, width: 35) == "\"# OpenSSL's scrypt requires…\"")
         // A text exactly as long as the width is shown whole.
         #expect(MemoryModel.label(kind: "query", text: String(repeating: "a", count: 20), path: nil, width: 20) == "\"" + String(repeating: "a", count: 20) + "\"")
     }
@@ -33,7 +35,7 @@ import Testing
         ]
         let shown = ShownMemory(profile: "p", entries: entries, searches: 1, query: nil, judged: [], now: 270, config: config)
         let lines = shown.lines
-        #expect(lines[0] == "profile p: 2 entries, 1 search, half-life 1 d", "\(lines[0])")
+        #expect(lines[0] == "profile p: 2 entries, 1 search, half-life 1 d; first column: what age and later searches leave of each entry", "\(lines[0])")
         // Newest first: the open (4 min ago), then the search (4 min ago, 270 s).
         #expect(lines[1].hasSuffix("open    4 min ago  opened hashlib.py: \"# OpenSSL's scrypt requires OpenSSL 1.1+ from _hashlib import scrypt\""),
                 "\(lines[1])")
@@ -43,7 +45,7 @@ import Testing
         // Against a query, each entry says why on its own line, and the pointer to --query is not repeated.
         let judged = MemoryModel.weigh(entries, query: [1, 0], now: 270, searches: 1, config: config)
         let against = ShownMemory(profile: "p", entries: entries, searches: 1, query: "scrypt", judged: judged, now: 270, config: config).lines
-        #expect(against[0].hasSuffix(", judged against \"scrypt\""))
+        #expect(against[0].hasSuffix(", judged against \"scrypt\"; first column: w, what counts for that query"), "\(against[0])")
         #expect(against.count == 3)
         #expect(against[2].contains("\n         in effect: on topic (cosine 1.00 to this query"), "\(against[2])")
     }

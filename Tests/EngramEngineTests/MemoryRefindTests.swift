@@ -50,7 +50,7 @@ import Testing
         let vouched = MemoryModel.weigh(entries, query: [1, 0], statistics: stats, now: 0, searches: 6, config: c)
         #expect(vouched[1].inherited && abs(vouched[1].gate - 0.5 * vouched[1].refindGate) < 1e-12)
         #expect(!vouched[2].inherited && vouched[2].gate == w[2].gate, "no search to vouch: its own gate")
-        #expect(vouched[1].why(c).hasPrefix("in effect through the search it was opened from, which is near this query: counted at 50 %"),
+        #expect(vouched[1].why(c).hasPrefix("in effect through the search it was opened from: counted at 50 %"),
                 "\(vouched[1].why(c))")
         let terms = MemoryModel.expansion(entries, query: [1, 0], statistics: stats, now: 0, searches: 6, config: c).expansion.terms
         #expect(terms.contains { $0.text == "e2" } && !terms.contains { $0.text == "e3" })
