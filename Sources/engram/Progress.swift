@@ -1,4 +1,3 @@
-import EngramMemory
 import Foundation
 
 /// A one-line progress bar on standard error, drawn only when it is a terminal.
