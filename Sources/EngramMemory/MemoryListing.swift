@@ -62,10 +62,10 @@ public struct ShownMemory: Encodable, Sendable {
                    + "\(searches) \(searches == 1 ? "search" : "searches"), half-life \(MemoryModel.span(half_life_seconds))"
                    + (query.map { ", judged against \"\(TextStyle.safe($0))\"; first column: w, what counts for that query" }
                       ?? "; first column: what age and later searches leave of each entry")]
+        let pad = { (s: String, n: Int) in String(repeating: " ", count: max(0, n - s.count)) }
         for r in entries {
             let shown = query == nil || r.weight < floor ? ": \(r.why)" : "\n         \(r.why)"
             let age = MemoryModel.age(r.age_seconds)
-            let pad = { (s: String, n: Int) in String(repeating: " ", count: max(0, n - s.count)) }
             out.append(String(format: "  %5.3f  ", r.effective_weight ?? r.weight) + r.kind + pad(r.kind, 5)
                        + "  " + pad(age, 6) + age + " ago  "
                        + TextStyle.safe(MemoryModel.label(kind: r.kind, text: r.text, path: r.path, width: 70))

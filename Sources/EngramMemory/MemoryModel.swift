@@ -37,9 +37,12 @@ public struct WeightedEntry: Sendable {
 public enum MemoryModel {
     /// 2^(−age / halfLife) · searchDecay^(searches since): how much of an entry time and later searches leave.
     public static func fade(entry: MemoryStore.Entry, now: Double, searches: Int, config: MemoryConfig) -> Double {
-        let age = max(0, now - entry.at)
-        let since = max(0, searches - entry.sequence - 1)
-        return pow(2, -age / config.halfLife) * pow(config.searchDecay, Double(since))
+        fade(ageSeconds: now - entry.at, searchesSince: max(0, searches - entry.sequence - 1), config: config)
+    }
+
+    /// The same, from an entry's age and the searches made since.
+    public static func fade(ageSeconds: Double, searchesSince: Int, config: MemoryConfig) -> Double {
+        pow(2, -max(0, ageSeconds) / config.halfLife) * pow(config.searchDecay, Double(searchesSince))
     }
 
     /// weight = base · fade, or 0 once the fade is under the floor: an entry is forgotten at the same age,
@@ -147,8 +150,8 @@ extension WeightedEntry {
         let age = MemoryModel.age(ageSeconds)
         let since = searchesSince == 1 ? "1 search since" : "\(searchesSince) searches since"
         if decay < config.floor {
-            let left = pow(2, -max(0, ageSeconds) / config.halfLife) * pow(config.searchDecay, Double(searchesSince))
-            return MemoryModel.fadedReason(ageSeconds: ageSeconds, searchesSince: searchesSince, left: left, config: config)
+            return MemoryModel.fadedReason(ageSeconds: ageSeconds, searchesSince: searchesSince,
+                                           left: MemoryModel.fade(ageSeconds: ageSeconds, searchesSince: searchesSince, config: config), config: config)
         }
         // Distances are taken between the rounded figures, so the words add up ("0.08 short of 0.37" at 0.29).
         let (sim, needed) = (Self.hundredths(similarity), Self.hundredths(requiredCosine(config)))
